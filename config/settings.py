@@ -1,0 +1,315 @@
+"""Patolab settings: one module, configured from the environment.
+
+Unset variables fall back to the embedded defaults (SQLite in WAL mode, Celery over
+SQLAlchemy on a local SQLite file, mail to the console), so `make run` needs nothing
+but Python. Every variable is documented in README.md and `.env.example`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("PATOLAB_VAR_DIR", BASE_DIR / "var"))
+
+
+# ---------------------------------------------------------------------------
+# Tiny strict environment parsers (malformed values fail loudly at start-up)
+# ---------------------------------------------------------------------------
+def env_str(name: str, default: str = "") -> str:
+    file_path = os.environ.get(f"{name}_FILE")
+    if file_path:
+        return Path(file_path).read_text().strip()
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean, got {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def parse_database_url(url: str) -> dict[str, object]:
+    """Parse `postgres://user:pass@host:port/name` or `sqlite:///path`."""
+    parts = urlsplit(url)
+    if parts.scheme in {"postgres", "postgresql", "pgsql"}:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")) or "patolab",
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+            "CONN_HEALTH_CHECKS": True,
+            "TEST": {"NAME": os.environ.get("TEST_DATABASE_NAME") or None},
+        }
+    if parts.scheme == "sqlite":
+        path = url.removeprefix("sqlite://").lstrip("/")
+        return sqlite_database(Path("/" + path) if url.startswith("sqlite:////") else BASE_DIR / path)
+    raise ImproperlyConfigured(f"DATABASE_URL scheme not supported: {parts.scheme!r}")
+
+
+def sqlite_database(path: Path) -> dict[str, object]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        # Web, worker and beat write to the same file: WAL lets readers go on while
+        # one process writes, IMMEDIATE transactions avoid "database is locked"
+        # upgrade deadlocks, and the timeout makes writers wait instead of failing.
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        },
+    }
+
+
+def parse_email_url(url: str) -> dict[str, object]:
+    """`smtp://host:port`, `smtp+tls://user:pass@host:port`, `smtp+ssl://…`,
+    `consolemail://` or `filemail:///path`."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    scheme = parts.scheme
+    if scheme == "consolemail":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme == "filemail":
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": parts.path or str(VAR_DIR / "mail"),
+        }
+    if scheme in {"smtp", "smtp+tls", "smtp+ssl", "submission"}:
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": parts.hostname or "localhost",
+            "EMAIL_PORT": parts.port or (465 if scheme == "smtp+ssl" else 25),
+            "EMAIL_HOST_USER": unquote(parts.username or ""),
+            "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+            "EMAIL_USE_TLS": scheme in {"smtp+tls", "submission"},
+            "EMAIL_USE_SSL": scheme == "smtp+ssl",
+            "EMAIL_TIMEOUT": int(query.get("timeout", ["10"])[0]),
+        }
+    raise ImproperlyConfigured(f"EMAIL_URL scheme not supported: {scheme!r}")
+
+
+# ---------------------------------------------------------------------------
+# Core
+# ---------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", default=True)
+SECRET_KEY = env_str("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
+    SECRET_KEY = "patolab-insecure-development-key-do-not-use-in-production"  # noqa: S105
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
+LAB_NAME = env_str("LAB_NAME", "Laboratorio de Patología Veterinaria")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_celery_beat",
+    "patolab.core",
+    "patolab.accounts",
+    "patolab.jobs",
+    "patolab.protocols",
+    "patolab.reports",
+    "patolab.workorders",
+    "patolab.notifications",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "patolab.core.context_processors.lab",
+            ],
+        },
+    },
+]
+
+# ---------------------------------------------------------------------------
+# Database: PostgreSQL from DATABASE_URL, else SQLite (WAL) under var/
+# ---------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", "")
+DATABASES = {
+    "default": parse_database_url(DATABASE_URL)
+    if DATABASE_URL
+    else sqlite_database(VAR_DIR / "patolab.sqlite3")
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------
+# Auth
+# ---------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if env_bool("FAST_PASSWORD_HASHER", default=False):
+    # Tests only: MD5 makes creating personas cheap.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30)
+EMAIL_VERIFICATION_HOURS = 24
+
+# ---------------------------------------------------------------------------
+# i18n: Spanish (Argentina) first, English available
+# ---------------------------------------------------------------------------
+LANGUAGE_CODE = "es-ar"
+LANGUAGES = [("es-ar", _("Español (Argentina)")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "America/Argentina/Buenos_Aires"
+USE_I18N = True
+USE_TZ = True
+
+# ---------------------------------------------------------------------------
+# Static and media files. Media is never served by URL: PDFs and exports go
+# through permission-checked views (DESIGN section 5).
+# ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# ---------------------------------------------------------------------------
+# E-mail: console by default, SMTP (or a file) from EMAIL_URL
+# ---------------------------------------------------------------------------
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Patolab <no-responder@patolab.local>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+globals().update(parse_email_url(env_str("EMAIL_URL", "consolemail://")))
+EMAIL_MAX_RETRIES = env_int("EMAIL_MAX_RETRIES", 8)
+
+# ---------------------------------------------------------------------------
+# Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html)
+# ---------------------------------------------------------------------------
+CELERY_BROKER_URL = env_str(
+    "CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_IGNORE_RESULT = True  # the Job table is the record, not a result backend
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660)
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 500)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 400_000)
+# Redis redelivers an unacked message after the visibility timeout. It must be
+# longer than the longest task (hard time limit) or long tasks run twice; crashes
+# are recovered sooner by the job sweeper (heartbeats), not by this timeout.
+# (The SQLAlchemy transport hands its options to create_engine(): none there.)
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    if CELERY_BROKER_URL.startswith(("redis", "rediss"))
+    else {}
+)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_SEND_TASK_EVENTS = True  # Flower
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+PATOLAB_QUEUES = ["pdf_generation", "emails", "bulk", "default"]
+CELERY_TASK_ROUTES = {
+    "patolab.notifications.*": {"queue": "emails"},
+    "patolab.jobs.sweep": {"queue": "default"},
+    # patolab.jobs.run is routed per call from the job kind's registered queue.
+}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Retry delays are capped far below the visibility timeout (DESIGN section 8).
+CELERY_RETRY_BACKOFF_MAX = env_int("CELERY_RETRY_BACKOFF_MAX", 300)
+
+# ---------------------------------------------------------------------------
+# Jobs: heartbeats and the sweeper (DESIGN section 4)
+# ---------------------------------------------------------------------------
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
+JOBS_STALE_RUNNING_SECONDS = env_int("JOBS_STALE_RUNNING_SECONDS", 60)
+JOBS_STUCK_QUEUED_SECONDS = env_int("JOBS_STUCK_QUEUED_SECONDS", 120)
+JOBS_SWEEP_EVERY_SECONDS = env_int("JOBS_SWEEP_EVERY_SECONDS", 30)
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
+# Extra modules that register job kinds (used by the test-suite's test kinds).
+JOBS_EXTRA_MODULES = env_list("PATOLAB_JOB_MODULES", [])
+WORKER_PRESENCE_SECONDS = env_int("WORKER_PRESENCE_SECONDS", 10)
+
+# ---------------------------------------------------------------------------
+# Security for production (DEBUG off)
+# ---------------------------------------------------------------------------
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from patolab.core.health import up
+
+from .api import api
+
+admin.site.site_header = "Patolab · Administración"
+admin.site.site_title = "Patolab"
+
+urlpatterns = [
+    path("", include("patolab.core.urls")),
+    path("up", up, name="up"),
+    path("cuentas/", include("patolab.accounts.urls")),
+    path("trabajos/", include("patolab.jobs.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,136 @@
+"""API building blocks: auth, the error format and pagination (API.md conventions)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from patolab.accounts.models import User
+from patolab.accounts.services import api_token_authenticate
+
+from .errors import DomainError
+
+T = TypeVar("T")
+MAX_PAGE_SIZE = 200
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = api_token_authenticate(key=token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+def error_body(detail: str, code: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    return {"detail": detail, "code": code, "errors": errors or {}}
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "Este campo es obligatorio.",
+    "int_parsing": "Debe ser un número entero.",
+    "int_type": "Debe ser un número entero.",
+    "float_parsing": "Debe ser un número.",
+    "decimal_parsing": "Debe ser un número.",
+    "bool_parsing": "Debe ser verdadero o falso.",
+    "date_from_datetime_parsing": "Fecha inválida (AAAA-MM-DD).",
+    "date_parsing": "Fecha inválida (AAAA-MM-DD).",
+    "enum": "Valor no permitido.",
+    "literal_error": "Valor no permitido.",
+    "string_type": "Debe ser un texto.",
+    "list_type": "Debe ser una lista.",
+    "uuid_parsing": "Identificador inválido.",
+    "greater_than_equal": "El valor es demasiado chico.",
+    "less_than_equal": "El valor es demasiado grande.",
+    "json_invalid": "El cuerpo no es JSON válido.",
+}
+
+
+def validation_errors(errors: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
+    """Pydantic error list -> `{field: [Spanish messages]}`."""
+    out: dict[str, list[str]] = {}
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "payload", "query", "path")]
+        field = ".".join(loc) or "__all__"
+        message = _PYDANTIC_MESSAGES.get(err.get("type", ""), err.get("msg", "Valor inválido."))
+        out.setdefault(field, []).append(message)
+    return out
+
+
+def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
+    api = NinjaAPI(
+        title=title,
+        version=version,
+        description=description,
+        urls_namespace="api",
+        auth=[BearerAuth(), SessionAuth()],
+    )
+
+    def respond(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+        return api.create_response(request, body, status=status)
+
+    @api.exception_handler(DomainError)
+    def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return respond(request, exc.status_code, error_body(exc.message, exc.code, exc.errors))
+
+    @api.exception_handler(NinjaValidationError)
+    def on_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors = validation_errors(exc.errors)
+        return respond(request, 400, error_body(_("Datos inválidos."), "invalid", errors))
+
+    @api.exception_handler(AuthenticationError)
+    def on_auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return respond(request, 401, error_body(_("Se requiere autenticación."), "not_authenticated"))
+
+    @api.exception_handler(Http404)
+    def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return respond(request, 404, error_body(_("No encontrado."), "not_found"))
+
+    @api.exception_handler(PermissionDenied)
+    def on_403(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return respond(request, 403, error_body(_("No tiene permiso."), "forbidden"))
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        code = {400: "invalid", 401: "not_authenticated", 403: "forbidden", 404: "not_found"}
+        return respond(request, exc.status_code, error_body(str(exc), code.get(exc.status_code, "error")))
+
+    return api
+
+
+def paginate(
+    request: HttpRequest,
+    queryset: Any,
+    serialize: Callable[[Any], T],
+    *,
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """API.md list envelope: `{"count", "next", "previous", "results"}`."""
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    page = max(1, page)
+    count = queryset.count()
+    start = (page - 1) * page_size
+    items = list(queryset[start : start + page_size])
+
+    def link(number: int) -> str:
+        params = request.GET.copy()
+        params["page"] = str(number)
+        params["page_size"] = str(page_size)
+        return f"{request.path}?{urlencode(sorted(params.items()))}"
+
+    return {
+        "count": count,
+        "next": link(page + 1) if start + page_size < count else None,
+        "previous": link(page - 1) if page > 1 else None,
+        "results": [serialize(item) for item in items],
+    }

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Router
+
+from patolab.accounts.permissions import require_role
+from patolab.core.api import paginate
+
+from .models import Job
+from .selectors import job_get_for, job_list_for
+from .serializers import job_to_dict
+from .services import job_retry
+
+router = Router(tags=["jobs"])
+
+
+def job_accepted(job: Job, *, status: int = 202, extra: dict[str, Any] | None = None) -> HttpResponse:
+    """202 with the job object and a Location header (API.md)."""
+    body = job_to_dict(job) if extra is None else {**extra, "job": job_to_dict(job)}
+    response = JsonResponse(body, status=status)
+    response["Location"] = job_to_dict(job)["url"]
+    return response
+
+
+@router.get("", url_name="job_list")
+def job_list(
+    request: HttpRequest, state: str = "", kind: str = "", page: int = 1, page_size: int = 50
+) -> dict[str, Any]:
+    qs = job_list_for(user=request.user, state=state, kind=kind)
+    return paginate(request, qs, job_to_dict, page=page, page_size=page_size)
+
+
+@router.get("/{job_id}", url_name="job_get")
+def job_get(request: HttpRequest, job_id: UUID) -> dict[str, Any]:
+    return job_to_dict(job_get_for(user=request.user, pk=job_id))
+
+
+@router.post("/{job_id}/retry", url_name="job_retry")
+def job_retry_endpoint(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    job = job_get_for(user=request.user, pk=job_id)
+    require_role(request.user)
+    return job_accepted(job_retry(job=job, user=request.user))

@@ -1,0 +1,25 @@
+from importlib import import_module
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+
+
+class JobsConfig(AppConfig):
+    name = "patolab.jobs"
+    label = "jobs"
+
+    def ready(self) -> None:
+        # Register every app's job kinds, so the web process (which starts jobs)
+        # and the worker (which runs them) agree on kinds and queues.
+        for config in apps.get_app_configs():
+            if config.name.startswith("patolab."):
+                try:
+                    import_module(f"{config.name}.jobs")
+                except ModuleNotFoundError as exc:
+                    if exc.name != f"{config.name}.jobs":
+                        raise
+        for module in settings.JOBS_EXTRA_MODULES:
+            import_module(module)
+        from . import presence
+
+        presence.connect_signals()

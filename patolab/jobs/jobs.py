@@ -1,0 +1,23 @@
+"""Job kinds of the jobs app itself."""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any
+
+from .models import Job
+from .registry import register
+from .services import Progress
+
+
+@register("system.selftest", queue="default", title="Prueba de workers")
+def selftest(job: Job, progress: Progress) -> dict[str, Any]:
+    """Sleep in steps with progress: proves a worker picks up and finishes jobs."""
+    steps = max(1, min(int(job.params.get("steps", 5)), 600))
+    delay = max(0.0, min(float(job.params.get("delay", 0.2)), 10.0))
+    progress(0, steps, force=True)
+    for step in range(1, steps + 1):
+        time.sleep(delay)
+        progress(step, steps)
+    return {"message": f"OK desde {socket.gethostname()}", "steps": steps}

@@ -1,0 +1,341 @@
+"""The job layer: start (idempotent, enqueued on commit), claim, run, record.
+
+Every user-visible background operation is a Job row (DESIGN section 4). The Celery
+message carries only the job id; the row holds state, progress, result and error.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, connection, models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from patolab.accounts.models import User
+from patolab.core.errors import Conflict, DomainError
+
+from .models import ACTIVE_STATES, Job, JobState
+from .registry import JobKind, get_kind
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_MIN_INTERVAL = 0.5  # seconds between progress writes
+
+
+def target_key(target: models.Model | str | None) -> str:
+    """`"<app_label>.<model>:<pk>"` for a model instance; strings pass through."""
+    if target is None:
+        return ""
+    if isinstance(target, str):
+        return target
+    meta = target._meta
+    return f"{meta.app_label}.{meta.model_name}:{target.pk}"
+
+
+def target_pk(job: Job) -> str:
+    return job.target.rsplit(":", 1)[-1]
+
+
+def job_active_for(*, kind: str, target: models.Model | str) -> Job | None:
+    return (
+        Job.objects.filter(kind=kind, target=target_key(target), state__in=ACTIVE_STATES)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def job_start(
+    *,
+    kind: str,
+    target: models.Model | str | None = None,
+    params: dict[str, Any] | None = None,
+    user: User | None = None,
+    total: int = 0,
+) -> Job:
+    """Create a job and send it to its queue after the current transaction commits.
+
+    Idempotent per (kind, target) while a job is active: returns the active job
+    instead of creating another (a partial unique constraint backs this up under
+    concurrency). Jobs without a target are never merged.
+    """
+    spec = get_kind(kind)
+    key = target_key(target)
+    with transaction.atomic():
+        if key:
+            existing = job_active_for(kind=kind, target=key)
+            if existing is not None:
+                return existing
+        task_id = str(uuid.uuid4())
+        try:
+            with transaction.atomic():
+                job = Job.objects.create(
+                    kind=kind,
+                    target=key,
+                    params=params or {},
+                    queue=spec.queue,
+                    requested_by=user if user and user.is_authenticated else None,
+                    celery_task_id=task_id,
+                    queued_at=timezone.now(),
+                    progress_total=total,
+                )
+        except IntegrityError:
+            # A concurrent request created the active job first and committed.
+            existing = job_active_for(kind=kind, target=key)
+            if existing is None:
+                raise
+            return existing
+        _send_on_commit(job=job)
+    return job
+
+
+def _send_on_commit(*, job: Job) -> None:
+    transaction.on_commit(
+        partial(job_send, job_id=str(job.pk), task_id=job.celery_task_id, kind=job.kind),
+        robust=True,
+    )
+
+
+def job_send(*, job_id: str, task_id: str, kind: str) -> None:
+    """Publish the job's message. A broker failure here is logged and left to the
+    sweeper, which re-sends jobs stuck in `queued`."""
+    spec = get_kind(kind)
+    current_app.send_task(
+        "patolab.jobs.run",
+        args=[job_id],
+        task_id=task_id,
+        queue=spec.queue,
+        shadow=kind,
+    )
+
+
+def job_claim(*, job_id: str, task_id: str) -> Job | None:
+    """Take a job for this delivery with one conditional UPDATE.
+
+    A queued job is claimed by whoever comes first. A running job is re-claimed
+    only by a redelivery of the same message (same task id) whose earlier run
+    stopped heart-beating, i.e. its worker died. Returns None when there is
+    nothing to do (missing, finished, or owned by a live run).
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=2 * settings.JOBS_HEARTBEAT_SECONDS)
+    claimable = Q(state=JobState.QUEUED) | Q(
+        state=JobState.RUNNING, celery_task_id=task_id, heartbeat_at__lt=stale
+    )
+    updated = (
+        Job.objects.filter(pk=job_id)
+        .filter(claimable)
+        .update(
+            state=JobState.RUNNING,
+            celery_task_id=task_id,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+        )
+    )
+    if updated != 1:
+        logger.info("job %s not claimed by task %s (finished or owned)", job_id, task_id)
+        return None
+    return Job.objects.get(pk=job_id)
+
+
+def _owned(job: Job) -> models.QuerySet[Job]:
+    # Writes from a run are conditional on still owning the job, so a zombie run
+    # (e.g. one the sweeper already replaced) can never overwrite the live one.
+    return Job.objects.filter(pk=job.pk, state=JobState.RUNNING, celery_task_id=job.celery_task_id)
+
+
+class Progress:
+    """Progress reporter handed to handlers; writes at a bounded rate."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self._last_write = 0.0
+
+    def __call__(self, current: int, total: int | None = None, *, force: bool = False) -> None:
+        self.job.progress_current = current
+        if total is not None:
+            self.job.progress_total = total
+        now = time.monotonic()
+        done = self.job.progress_total and current >= self.job.progress_total
+        if not (force or done or now - self._last_write >= PROGRESS_MIN_INTERVAL):
+            return
+        self._last_write = now
+        _owned(self.job).update(
+            progress_current=current,
+            progress_total=self.job.progress_total,
+            heartbeat_at=timezone.now(),
+        )
+
+
+class Heartbeat:
+    """Background thread that marks a running job alive while its handler works,
+    so the sweeper can tell a slow job from one whose worker died."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"hb-{job.pk}")
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(settings.JOBS_HEARTBEAT_SECONDS):
+                _owned(self.job).update(heartbeat_at=timezone.now())
+        except Exception:
+            logger.exception("heartbeat of job %s failed", self.job.pk)
+        finally:
+            connection.close()
+
+
+@dataclass
+class Outcome:
+    summary: dict[str, Any]
+    retry_in: float | None = None
+    max_retries: int = 0
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with full jitter, capped below the visibility timeout."""
+    cap = settings.CELERY_RETRY_BACKOFF_MAX
+    return random.uniform(0.5, min(cap, 2 ** max(0, attempt - 1) * 2))  # noqa: S311
+
+
+def job_execute(*, job: Job) -> Outcome:
+    """Run a claimed job's handler and record the result or error on the row.
+
+    Transient errors (as registered for the kind) ask the caller to retry later
+    while attempts remain; other errors fail the job with a readable message.
+    """
+    spec: JobKind = get_kind(job.kind)
+    progress = Progress(job)
+    summary: dict[str, Any] = {"job": str(job.pk), "kind": job.kind}
+    try:
+        with Heartbeat(job):
+            result = spec.handler(job, progress)
+    except spec.retry_on as exc:
+        if job.attempts >= spec.max_attempts:
+            job_fail(job=job, error=_error_text(exc))
+            return Outcome({**summary, "state": JobState.FAILED})
+        delay = retry_delay(job.attempts)
+        _owned(job).update(
+            state=JobState.QUEUED,
+            error=_("Reintentando tras un error transitorio: %(error)s")
+            % {"error": _error_text(exc)},
+            queued_at=timezone.now() + timedelta(seconds=delay),
+        )
+        logger.warning("job %s transient error, retry in %.1fs: %s", job.pk, delay, exc)
+        return Outcome({**summary, "state": "retrying"}, retry_in=delay, max_retries=spec.max_attempts)
+    except SoftTimeLimitExceeded:
+        job_fail(job=job, error=_("El trabajo superó el tiempo máximo permitido."))
+        return Outcome({**summary, "state": JobState.FAILED})
+    except Exception as exc:
+        if not isinstance(exc, DomainError):
+            logger.exception("job %s failed", job.pk)
+        job_fail(job=job, error=_error_text(exc))
+        return Outcome({**summary, "state": JobState.FAILED})
+    job_succeed(job=job, result=result)
+    return Outcome({**summary, "state": JobState.SUCCEEDED})
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, DomainError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def job_succeed(*, job: Job, result: dict[str, Any] | None) -> None:
+    fields: dict[str, Any] = {
+        "state": JobState.SUCCEEDED,
+        "result": result or {},
+        "error": "",
+        "finished_at": timezone.now(),
+    }
+    if job.progress_total:
+        fields["progress_current"] = job.progress_total
+    _owned(job).update(**fields)
+
+
+def job_fail(*, job: Job, error: str) -> None:
+    _owned(job).update(state=JobState.FAILED, error=error, finished_at=timezone.now())
+
+
+@transaction.atomic
+def job_retry(*, job: Job, user: User) -> Job:
+    """Run a failed job again (admins). 409 for a job that is not failed or when
+    another job for the same target is already active."""
+    task_id = str(uuid.uuid4())
+    try:
+        with transaction.atomic():
+            updated = Job.objects.filter(pk=job.pk, state=JobState.FAILED).update(
+                state=JobState.QUEUED,
+                error="",
+                attempts=0,
+                progress_current=0,
+                result=None,
+                celery_task_id=task_id,
+                queued_at=timezone.now(),
+                started_at=None,
+                finished_at=None,
+                heartbeat_at=None,
+            )
+    except IntegrityError:
+        raise Conflict(
+            _("Ya hay otro trabajo activo para el mismo objeto."), code="job_active"
+        ) from None
+    if updated != 1:
+        raise Conflict(_("Solo se puede reintentar un trabajo fallido."), code="job_not_failed")
+    job.refresh_from_db()
+    _send_on_commit(job=job)
+    return job
+
+
+def job_sweep() -> dict[str, int]:
+    """Re-send jobs the broker lost or whose worker died (beat, every ~30 s).
+
+    `queued` jobs older than JOBS_STUCK_QUEUED_SECONDS were never picked up (Redis
+    keeps nothing on disk, or the send after commit failed). `running` jobs whose
+    heartbeat is older than JOBS_STALE_RUNNING_SECONDS lost their worker; on Redis
+    the unacked message would only come back after the visibility timeout. Each
+    gets a new task id, so a late copy of the old message cannot claim it.
+    """
+    now = timezone.now()
+    stuck_before = now - timedelta(seconds=settings.JOBS_STUCK_QUEUED_SECONDS)
+    stale_before = now - timedelta(seconds=settings.JOBS_STALE_RUNNING_SECONDS)
+    candidates = Job.objects.filter(
+        Q(state=JobState.QUEUED, queued_at__lt=stuck_before)
+        | Q(state=JobState.RUNNING, heartbeat_at__lt=stale_before)
+    ).values_list("pk", "state", "celery_task_id")
+    counts = {"requeued": 0, "recovered": 0}
+    for pk, state, old_task_id in candidates[:500]:
+        task_id = str(uuid.uuid4())
+        with transaction.atomic():
+            updated = Job.objects.filter(pk=pk, state=state, celery_task_id=old_task_id).update(
+                state=JobState.QUEUED, celery_task_id=task_id, queued_at=timezone.now()
+            )
+            if updated:
+                job = Job.objects.get(pk=pk)
+                _send_on_commit(job=job)
+                counts["requeued" if state == JobState.QUEUED else "recovered"] += 1
+                logger.warning("job sweeper re-sent %s job %s", state, pk)
+    close_old_connections()
+    return counts

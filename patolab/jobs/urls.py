@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "jobs"
+urlpatterns = [
+    path("", views.job_list, name="list"),
+    path("monitor/", views.job_monitor, name="monitor"),
+    path("<uuid:pk>/", views.job_detail, name="detail"),
+    path("<uuid:pk>/retry/", views.job_retry_view, name="retry"),
+]

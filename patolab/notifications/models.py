@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from patolab.protocols.models import Protocol
+
+
+class EmailKind(models.TextChoices):
+    SUBMITTED = "submitted", _("Protocolo enviado")
+    RECEIVED = "received", _("Muestra recibida")
+    DISCREPANCIES = "discrepancies", _("Discrepancias en la recepción")
+    REJECTED = "rejected", _("Muestra rechazada")
+    REPORT_READY = "report_ready", _("Informe listo")
+    WORK_ORDER = "work_order", _("Orden de trabajo")
+    EXPORT_READY = "export_ready", _("Exportación lista")
+    DAILY_STATS = "daily_stats", _("Estadísticas diarias")
+    ACCOUNT_VERIFICATION = "account_verification", _("Verificación de cuenta")
+    PASSWORD_RESET = "password_reset", _("Restablecer contraseña")
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", _("En cola")
+    SENDING = "sending", _("Enviando")
+    SENT = "sent", _("Enviado")
+    FAILED = "failed", _("Falló")
+
+
+class EmailLog(models.Model):
+    """Outbox row for every e-mail. Rendered before it is queued; the delivery
+    task only sends what is here, at most once per idempotency key."""
+
+    kind = models.CharField(_("tipo"), max_length=30, choices=EmailKind.choices)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    protocol = models.ForeignKey(
+        Protocol, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    related = models.CharField(max_length=100, blank=True)
+    recipient = models.EmailField(_("destinatario"))
+    subject = models.CharField(_("asunto"), max_length=250)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    # [{"path": storage path, "filename": ..., "mimetype": ...}]
+    attachments = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        _("estado"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    attempts = models.PositiveIntegerField(_("intentos"), default=0)
+    last_error = models.TextField(_("último error"), blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True, db_index=True)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail")
+        verbose_name_plural = _("e-mails")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient} ({self.status})"

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from patolab.protocols.models import Protocol
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("Borrador")
+    FINALIZING = "finalizing", _("Finalizando")
+    FINALIZED = "finalized", _("Finalizado")
+    SENT = "sent", _("Enviado")
+
+
+class Report(models.Model):
+    """A histopathology/cytology report. One per protocol and version; a finalized
+    version is immutable and an amendment creates the next version."""
+
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="reports")
+    version = models.PositiveIntegerField(_("versión"), default=1)
+    status = models.CharField(
+        _("estado"), max_length=12, choices=ReportStatus.choices, default=ReportStatus.DRAFT
+    )
+    macroscopic = models.TextField(_("descripción macroscópica"), blank=True)
+    microscopic = models.TextField(_("descripción microscópica"), blank=True)
+    diagnosis = models.TextField(_("diagnóstico"), blank=True)
+    comments = models.TextField(_("comentarios"), blank=True)
+    histopathologist = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        verbose_name=_("histopatólogo/a"),
+    )
+    verification_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+    )
+    amendment_reason = models.TextField(_("motivo de la enmienda"), blank=True)
+    pdf_file = models.CharField(max_length=255, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finalized_at = models.DateTimeField(_("finalizado"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("informe")
+        verbose_name_plural = _("informes")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["protocol", "version"], name="report_one_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol} v{self.version}"
+
+
+class ReportPdf(models.Model):
+    """Every PDF ever produced for a report version (finalization and each
+    regeneration), so an old printed copy still verifies as superseded."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="pdfs")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    file = models.CharField(max_length=255)
+    size = models.PositiveIntegerField(default=0)
+    reason = models.CharField(max_length=20, default="finalize")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "sha256"], name="reportpdf_unique_hash")
+        ]
