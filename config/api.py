@@ -3,6 +3,10 @@
 from patolab.accounts.api import router as auth_router
 from patolab.core.api import build_api
 from patolab.jobs.api import router as jobs_router
+from patolab.notifications.api import router as notifications_router
+from patolab.protocols.api import router as protocols_router
+from patolab.reports.api import router as reports_router
+from patolab.workorders.api import router as workorders_router
 
 api = build_api(
     title="Patolab API",
@@ -11,3 +15,9 @@ api = build_api(
 )
 api.add_router("/auth", auth_router)
 api.add_router("/jobs", jobs_router)
+# Each app's router owns the paths of its API.md section; the prefix is "" so
+# that paths such as /labels, /verify/{uuid}, /pricing or /emails stay exact.
+api.add_router("", protocols_router)
+api.add_router("", reports_router)
+api.add_router("", workorders_router)
+api.add_router("", notifications_router)

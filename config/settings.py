@@ -74,7 +74,9 @@ def parse_database_url(url: str) -> dict[str, object]:
         }
     if parts.scheme == "sqlite":
         path = url.removeprefix("sqlite://").lstrip("/")
-        return sqlite_database(Path("/" + path) if url.startswith("sqlite:////") else BASE_DIR / path)
+        return sqlite_database(
+            Path("/" + path) if url.startswith("sqlite:////") else BASE_DIR / path
+        )
     raise ImproperlyConfigured(f"DATABASE_URL scheme not supported: {parts.scheme!r}")
 
 
@@ -91,6 +93,8 @@ def sqlite_database(path: Path) -> dict[str, object]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         },
+        # A file, not ":memory:", so worker subprocesses in tests share it.
+        "TEST": {"NAME": str(path.with_name(f"test_{path.name}"))},
     }
 
 
@@ -239,7 +243,9 @@ STORAGES = {
 # ---------------------------------------------------------------------------
 # E-mail: console by default, SMTP (or a file) from EMAIL_URL
 # ---------------------------------------------------------------------------
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Patolab <no-responder@patolab.local>")
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL", "Patolab <no-responder@patolab.local>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 globals().update(parse_email_url(env_str("EMAIL_URL", "consolemail://")))
 EMAIL_MAX_RETRIES = env_int("EMAIL_MAX_RETRIES", 8)
@@ -261,7 +267,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660)
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 500)
-CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 400_000)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int(
+    "CELERY_WORKER_MAX_MEMORY_PER_CHILD", 400_000
+)
 # Redis redelivers an unacked message after the visibility timeout. It must be
 # longer than the longest task (hard time limit) or long tasks run twice; crashes
 # are recovered sooner by the job sweeper (heartbeats), not by this timeout.
@@ -308,7 +316,9 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},

@@ -42,13 +42,19 @@ def main() -> int:
         if answers("127.0.0.1", 5432):
             env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/patolab"
         elif ci:
-            print("tests: CI=true but PostgreSQL does not answer on 127.0.0.1:5432", file=sys.stderr)
+            print(
+                "tests: CI=true but PostgreSQL does not answer on 127.0.0.1:5432",
+                file=sys.stderr,
+            )
             return 2
     if not env.get("CELERY_BROKER_URL"):
         if redis_answers():
             env["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/0"
         elif ci:
-            print("tests: CI=true but Redis does not answer on 127.0.0.1:6379", file=sys.stderr)
+            print(
+                "tests: CI=true but Redis does not answer on 127.0.0.1:6379",
+                file=sys.stderr,
+            )
             return 2
         else:
             env["CELERY_BROKER_URL"] = f"sqla+sqlite:///{tmp / 'broker.sqlite3'}"
@@ -56,7 +62,10 @@ def main() -> int:
     if ci and not database.startswith("postgres"):
         print("tests: CI=true requires PostgreSQL", file=sys.stderr)
         return 2
-    print(f"tests: database={database.split('@')[-1]} broker={env['CELERY_BROKER_URL']}", flush=True)
+    print(
+        f"tests: database={database.split('@')[-1]} broker={env['CELERY_BROKER_URL']}",
+        flush=True,
+    )
     env.setdefault("FAST_PASSWORD_HASHER", "1")
     env.setdefault("PATOLAB_JOB_MODULES", "tests.jobkinds")
     env.setdefault("EMAIL_URL", "consolemail://")

@@ -7,7 +7,15 @@ from .models import ApiToken, User, Veterinarian
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "email", "first_name", "last_name", "role", "is_active", "email_verified")
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "role",
+        "is_active",
+        "email_verified",
+    )
     list_filter = ("role", "is_active", "email_verified", "is_superuser")
     search_fields = ("username", "email", "first_name", "last_name")
     fieldsets = (

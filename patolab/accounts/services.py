@@ -40,7 +40,9 @@ def api_token_authenticate(*, key: str) -> User | None:
     now = timezone.now()
     token = (
         ApiToken.objects.select_related("user")
-        .filter(key_hash=ApiToken.hash_key(key), expires_at__gt=now, user__is_active=True)
+        .filter(
+            key_hash=ApiToken.hash_key(key), expires_at__gt=now, user__is_active=True
+        )
         .first()
     )
     if token is None:

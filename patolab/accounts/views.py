@@ -7,4 +7,8 @@ from django.shortcuts import render
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/profile.html", {"profile": getattr(request.user, "veterinarian", None)})
+    return render(
+        request,
+        "accounts/profile.html",
+        {"profile": getattr(request.user, "veterinarian", None)},
+    )

@@ -31,7 +31,9 @@ class BearerAuth(HttpBearer):
         return user
 
 
-def error_body(detail: str, code: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def error_body(
+    detail: str, code: str, errors: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
     return {"detail": detail, "code": code, "errors": errors or {}}
 
 
@@ -59,9 +61,15 @@ def validation_errors(errors: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
     """Pydantic error list -> `{field: [Spanish messages]}`."""
     out: dict[str, list[str]] = {}
     for err in errors:
-        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "payload", "query", "path")]
+        loc = [
+            str(part)
+            for part in err.get("loc", ())
+            if part not in ("body", "payload", "query", "path")
+        ]
         field = ".".join(loc) or "__all__"
-        message = _PYDANTIC_MESSAGES.get(err.get("type", ""), err.get("msg", "Valor inválido."))
+        message = _PYDANTIC_MESSAGES.get(
+            err.get("type", ""), err.get("msg", "Valor inválido.")
+        )
         out.setdefault(field, []).append(message)
     return out
 
@@ -75,21 +83,31 @@ def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
         auth=[BearerAuth(), SessionAuth()],
     )
 
-    def respond(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+    def respond(
+        request: HttpRequest, status: int, body: dict[str, Any]
+    ) -> HttpResponse:
         return api.create_response(request, body, status=status)
 
     @api.exception_handler(DomainError)
     def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-        return respond(request, exc.status_code, error_body(exc.message, exc.code, exc.errors))
+        return respond(
+            request, exc.status_code, error_body(exc.message, exc.code, exc.errors)
+        )
 
     @api.exception_handler(NinjaValidationError)
     def on_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         errors = validation_errors(exc.errors)
-        return respond(request, 400, error_body(_("Datos inválidos."), "invalid", errors))
+        return respond(
+            request, 400, error_body(_("Datos inválidos."), "invalid", errors)
+        )
 
     @api.exception_handler(AuthenticationError)
     def on_auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return respond(request, 401, error_body(_("Se requiere autenticación."), "not_authenticated"))
+        return respond(
+            request,
+            401,
+            error_body(_("Se requiere autenticación."), "not_authenticated"),
+        )
 
     @api.exception_handler(Http404)
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
@@ -101,8 +119,17 @@ def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        code = {400: "invalid", 401: "not_authenticated", 403: "forbidden", 404: "not_found"}
-        return respond(request, exc.status_code, error_body(str(exc), code.get(exc.status_code, "error")))
+        code = {
+            400: "invalid",
+            401: "not_authenticated",
+            403: "forbidden",
+            404: "not_found",
+        }
+        return respond(
+            request,
+            exc.status_code,
+            error_body(str(exc), code.get(exc.status_code, "error")),
+        )
 
     return api
 

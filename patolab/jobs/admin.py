@@ -11,7 +11,16 @@ from .services import job_retry
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "state", "progress_display", "attempts", "requested_by", "created_at", "finished_at")
+    list_display = (
+        "id",
+        "kind",
+        "state",
+        "progress_display",
+        "attempts",
+        "requested_by",
+        "created_at",
+        "finished_at",
+    )
     list_filter = ("state", "kind", "queue")
     search_fields = ("id", "kind", "target", "error")
     readonly_fields = [f.name for f in Job._meta.fields]

@@ -17,7 +17,9 @@ from .services import job_retry
 router = Router(tags=["jobs"])
 
 
-def job_accepted(job: Job, *, status: int = 202, extra: dict[str, Any] | None = None) -> HttpResponse:
+def job_accepted(
+    job: Job, *, status: int = 202, extra: dict[str, Any] | None = None
+) -> HttpResponse:
     """202 with the job object and a Location header (API.md)."""
     body = job_to_dict(job) if extra is None else {**extra, "job": job_to_dict(job)}
     response = JsonResponse(body, status=status)
@@ -27,7 +29,11 @@ def job_accepted(job: Job, *, status: int = 202, extra: dict[str, Any] | None = 
 
 @router.get("", url_name="job_list")
 def job_list(
-    request: HttpRequest, state: str = "", kind: str = "", page: int = 1, page_size: int = 50
+    request: HttpRequest,
+    state: str = "",
+    kind: str = "",
+    page: int = 1,
+    page_size: int = 50,
 ) -> dict[str, Any]:
     qs = job_list_for(user=request.user, state=state, kind=kind)
     return paginate(request, qs, job_to_dict, page=page, page_size=page_size)

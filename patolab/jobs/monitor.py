@@ -16,10 +16,14 @@ def queue_depths() -> list[dict[str, object]]:
     """Messages waiting per queue (None when the broker cannot be asked), next to
     the Job table's own counts."""
     by_queue = dict(
-        Job.objects.filter(state=JobState.QUEUED).values_list("queue").annotate(n=Count("pk"))
+        Job.objects.filter(state=JobState.QUEUED)
+        .values_list("queue")
+        .annotate(n=Count("pk"))
     )
     running = dict(
-        Job.objects.filter(state=JobState.RUNNING).values_list("queue").annotate(n=Count("pk"))
+        Job.objects.filter(state=JobState.RUNNING)
+        .values_list("queue")
+        .annotate(n=Count("pk"))
     )
     rows: list[dict[str, object]] = []
     try:
@@ -28,7 +32,9 @@ def queue_depths() -> list[dict[str, object]]:
             channel = conn.default_channel
             for name in settings.PATOLAB_QUEUES:
                 try:
-                    depth: int | None = channel.queue_declare(queue=name, passive=True).message_count
+                    depth: int | None = channel.queue_declare(
+                        queue=name, passive=True
+                    ).message_count
                 except Exception:
                     depth = None
                 rows.append({"name": name, "broker": depth})
@@ -42,6 +48,6 @@ def queue_depths() -> list[dict[str, object]]:
 
 def recent_failures(days: int = 7) -> QuerySet[Job]:
     since = timezone.now() - timedelta(days=days)
-    return Job.objects.filter(state=JobState.FAILED, created_at__gte=since).select_related(
-        "requested_by"
-    )[:50]
+    return Job.objects.filter(
+        state=JobState.FAILED, created_at__gte=since
+    ).select_related("requested_by")[:50]

@@ -41,7 +41,9 @@ def _beat(hostname: str) -> None:
 def _on_ready(sender: Any = None, **kwargs: Any) -> None:
     hostname = getattr(sender, "hostname", None) or "worker"
     _stop.clear()
-    threading.Thread(target=_beat, args=(hostname,), daemon=True, name="presence").start()
+    threading.Thread(
+        target=_beat, args=(hostname,), daemon=True, name="presence"
+    ).start()
 
 
 def _on_shutdown(**kwargs: Any) -> None:
@@ -50,4 +52,6 @@ def _on_shutdown(**kwargs: Any) -> None:
 
 def connect_signals() -> None:
     worker_ready.connect(_on_ready, weak=False, dispatch_uid="patolab-presence-ready")
-    worker_shutdown.connect(_on_shutdown, weak=False, dispatch_uid="patolab-presence-stop")
+    worker_shutdown.connect(
+        _on_shutdown, weak=False, dispatch_uid="patolab-presence-stop"
+    )

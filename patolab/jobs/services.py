@@ -19,7 +19,13 @@ from typing import Any
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connection, models, transaction
+from django.db import (
+    IntegrityError,
+    close_old_connections,
+    connection,
+    models,
+    transaction,
+)
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,7 +57,9 @@ def target_pk(job: Job) -> str:
 
 def job_active_for(*, kind: str, target: models.Model | str) -> Job | None:
     return (
-        Job.objects.filter(kind=kind, target=target_key(target), state__in=ACTIVE_STATES)
+        Job.objects.filter(
+            kind=kind, target=target_key(target), state__in=ACTIVE_STATES
+        )
         .order_by("-created_at")
         .first()
     )
@@ -103,7 +111,9 @@ def job_start(
 
 def _send_on_commit(*, job: Job) -> None:
     transaction.on_commit(
-        partial(job_send, job_id=str(job.pk), task_id=job.celery_task_id, kind=job.kind),
+        partial(
+            job_send, job_id=str(job.pk), task_id=job.celery_task_id, kind=job.kind
+        ),
         robust=True,
     )
 
@@ -146,7 +156,9 @@ def job_claim(*, job_id: str, task_id: str) -> Job | None:
         )
     )
     if updated != 1:
-        logger.info("job %s not claimed by task %s (finished or owned)", job_id, task_id)
+        logger.info(
+            "job %s not claimed by task %s (finished or owned)", job_id, task_id
+        )
         return None
     return Job.objects.get(pk=job_id)
 
@@ -154,7 +166,9 @@ def job_claim(*, job_id: str, task_id: str) -> Job | None:
 def _owned(job: Job) -> models.QuerySet[Job]:
     # Writes from a run are conditional on still owning the job, so a zombie run
     # (e.g. one the sweeper already replaced) can never overwrite the live one.
-    return Job.objects.filter(pk=job.pk, state=JobState.RUNNING, celery_task_id=job.celery_task_id)
+    return Job.objects.filter(
+        pk=job.pk, state=JobState.RUNNING, celery_task_id=job.celery_task_id
+    )
 
 
 class Progress:
@@ -164,7 +178,9 @@ class Progress:
         self.job = job
         self._last_write = 0.0
 
-    def __call__(self, current: int, total: int | None = None, *, force: bool = False) -> None:
+    def __call__(
+        self, current: int, total: int | None = None, *, force: bool = False
+    ) -> None:
         self.job.progress_current = current
         if total is not None:
             self.job.progress_total = total
@@ -187,7 +203,9 @@ class Heartbeat:
     def __init__(self, job: Job) -> None:
         self.job = job
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name=f"hb-{job.pk}")
+        self._thread = threading.Thread(
+            target=self._run, daemon=True, name=f"hb-{job.pk}"
+        )
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -244,7 +262,11 @@ def job_execute(*, job: Job) -> Outcome:
             queued_at=timezone.now() + timedelta(seconds=delay),
         )
         logger.warning("job %s transient error, retry in %.1fs: %s", job.pk, delay, exc)
-        return Outcome({**summary, "state": "retrying"}, retry_in=delay, max_retries=spec.max_attempts)
+        return Outcome(
+            {**summary, "state": "retrying"},
+            retry_in=delay,
+            max_retries=spec.max_attempts,
+        )
     except SoftTimeLimitExceeded:
         job_fail(job=job, error=_("El trabajo superó el tiempo máximo permitido."))
         return Outcome({**summary, "state": JobState.FAILED})
@@ -303,7 +325,9 @@ def job_retry(*, job: Job, user: User) -> Job:
             _("Ya hay otro trabajo activo para el mismo objeto."), code="job_active"
         ) from None
     if updated != 1:
-        raise Conflict(_("Solo se puede reintentar un trabajo fallido."), code="job_not_failed")
+        raise Conflict(
+            _("Solo se puede reintentar un trabajo fallido."), code="job_not_failed"
+        )
     job.refresh_from_db()
     _send_on_commit(job=job)
     return job
@@ -329,7 +353,9 @@ def job_sweep() -> dict[str, int]:
     for pk, state, old_task_id in candidates[:500]:
         task_id = str(uuid.uuid4())
         with transaction.atomic():
-            updated = Job.objects.filter(pk=pk, state=state, celery_task_id=old_task_id).update(
+            updated = Job.objects.filter(
+                pk=pk, state=state, celery_task_id=old_task_id
+            ).update(
                 state=JobState.QUEUED, celery_task_id=task_id, queued_at=timezone.now()
             )
             if updated:

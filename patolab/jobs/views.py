@@ -10,15 +10,19 @@ from django.views.decorators.http import require_POST
 from patolab.accounts.permissions import role_required
 from patolab.core.errors import DomainError
 
+from .monitor import queue_depths, recent_failures
 from .selectors import job_get_for, job_list_for
 from .services import job_retry
-from .monitor import queue_depths, recent_failures
 
 
 @login_required
 def job_detail(request: HttpRequest, pk: str) -> HttpResponse:
     job = job_get_for(user=request.user, pk=pk)
-    template = "jobs/_job_status.html" if request.headers.get("HX-Request") else "jobs/job_detail.html"
+    template = (
+        "jobs/_job_status.html"
+        if request.headers.get("HX-Request")
+        else "jobs/job_detail.html"
+    )
     return render(request, template, {"job": job})
 
 

@@ -33,7 +33,11 @@ class EmailLog(models.Model):
     kind = models.CharField(_("tipo"), max_length=30, choices=EmailKind.choices)
     idempotency_key = models.CharField(max_length=200, unique=True)
     protocol = models.ForeignKey(
-        Protocol, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+        Protocol,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emails",
     )
     related = models.CharField(max_length=100, blank=True)
     recipient = models.EmailField(_("destinatario"))
@@ -43,7 +47,10 @@ class EmailLog(models.Model):
     # [{"path": storage path, "filename": ..., "mimetype": ...}]
     attachments = models.JSONField(default=list, blank=True)
     status = models.CharField(
-        _("estado"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+        _("estado"),
+        max_length=10,
+        choices=EmailStatus.choices,
+        default=EmailStatus.QUEUED,
     )
     attempts = models.PositiveIntegerField(_("intentos"), default=0)
     last_error = models.TextField(_("último error"), blank=True)

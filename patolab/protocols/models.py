@@ -91,16 +91,16 @@ class Protocol(models.Model):
         _("sexo"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN
     )
     age = models.CharField(_("edad"), max_length=40, blank=True)
-    animal_name = models.CharField(_("nombre / identificación del animal"), max_length=120)
+    animal_name = models.CharField(
+        _("nombre / identificación del animal"), max_length=120
+    )
     owner_name = models.CharField(_("propietario/a"), max_length=120, blank=True)
     # Clinical data
     presumptive_diagnosis = models.TextField(_("diagnóstico presuntivo"), blank=True)
     clinical_history = models.TextField(_("historia clínica"), blank=True)
     sample_description = models.TextField(_("descripción de la muestra"), blank=True)
     sampling_date = models.DateField(_("fecha de toma de muestra"))
-    academic_interest = models.BooleanField(
-        _("consiente uso docente"), default=False
-    )
+    academic_interest = models.BooleanField(_("consiente uso docente"), default=False)
     # Cytology
     technique = models.CharField(
         _("técnica"), max_length=20, choices=CytologyTechnique.choices, blank=True
@@ -116,8 +116,12 @@ class Protocol(models.Model):
         _("conservación"), max_length=80, blank=True, default="Formol 10 %"
     )
     # Lifecycle
-    submitted_at = models.DateTimeField(_("enviado"), null=True, blank=True, db_index=True)
-    received_at = models.DateTimeField(_("recibido"), null=True, blank=True, db_index=True)
+    submitted_at = models.DateTimeField(
+        _("enviado"), null=True, blank=True, db_index=True
+    )
+    received_at = models.DateTimeField(
+        _("recibido"), null=True, blank=True, db_index=True
+    )
     report_sent_at = models.DateTimeField(_("informe enviado"), null=True, blank=True)
     rejection_reason = models.TextField(_("motivo de rechazo"), blank=True)
     created_by = models.ForeignKey(
@@ -157,7 +161,9 @@ class ProtocolStatusHistory(models.Model):
     protocol = models.ForeignKey(
         Protocol, on_delete=models.CASCADE, related_name="history"
     )
-    from_status = models.CharField(max_length=20, choices=ProtocolStatus.choices, blank=True)
+    from_status = models.CharField(
+        max_length=20, choices=ProtocolStatus.choices, blank=True
+    )
     to_status = models.CharField(max_length=20, choices=ProtocolStatus.choices)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True

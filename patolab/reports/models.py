@@ -20,10 +20,15 @@ class Report(models.Model):
     """A histopathology/cytology report. One per protocol and version; a finalized
     version is immutable and an amendment creates the next version."""
 
-    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="reports")
+    protocol = models.ForeignKey(
+        Protocol, on_delete=models.PROTECT, related_name="reports"
+    )
     version = models.PositiveIntegerField(_("versión"), default=1)
     status = models.CharField(
-        _("estado"), max_length=12, choices=ReportStatus.choices, default=ReportStatus.DRAFT
+        _("estado"),
+        max_length=12,
+        choices=ReportStatus.choices,
+        default=ReportStatus.DRAFT,
     )
     macroscopic = models.TextField(_("descripción macroscópica"), blank=True)
     microscopic = models.TextField(_("descripción microscópica"), blank=True)
@@ -56,7 +61,9 @@ class Report(models.Model):
         verbose_name_plural = _("informes")
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["protocol", "version"], name="report_one_per_version")
+            models.UniqueConstraint(
+                fields=["protocol", "version"], name="report_one_per_version"
+            )
         ]
 
     def __str__(self) -> str:
@@ -77,5 +84,7 @@ class ReportPdf(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["report", "sha256"], name="reportpdf_unique_hash")
+            models.UniqueConstraint(
+                fields=["report", "sha256"], name="reportpdf_unique_hash"
+            )
         ]

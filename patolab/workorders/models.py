@@ -20,7 +20,9 @@ class PricingItem(models.Model):
         _("tipo de análisis"), max_length=20, choices=AnalysisType.choices, blank=True
     )
     unit_price = models.DecimalField(
-        _("precio unitario"), max_digits=12, decimal_places=2,
+        _("precio unitario"),
+        max_digits=12,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal("0"))],
     )
     valid_from = models.DateField(_("vigente desde"), null=True, blank=True)
@@ -61,11 +63,15 @@ class WorkOrder(models.Model):
         Veterinarian, on_delete=models.PROTECT, related_name="work_orders"
     )
     status = models.CharField(
-        _("estado"), max_length=10, choices=WorkOrderStatus.choices,
+        _("estado"),
+        max_length=10,
+        choices=WorkOrderStatus.choices,
         default=WorkOrderStatus.DRAFT,
     )
     payment_status = models.CharField(
-        _("estado de pago"), max_length=10, choices=PaymentStatus.choices,
+        _("estado de pago"),
+        max_length=10,
+        choices=PaymentStatus.choices,
         default=PaymentStatus.PENDING,
     )
     billing_name = models.CharField(_("razón social"), max_length=150)
@@ -77,9 +83,15 @@ class WorkOrder(models.Model):
         _("pago anticipado"), max_digits=12, decimal_places=2, default=Decimal("0")
     )
     notes = models.TextField(_("observaciones"), blank=True)
-    subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    tax_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    subtotal = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    discount_total = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    tax_total = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0")
+    )
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -109,16 +121,23 @@ class WorkOrderProtocol(models.Model):
 
 
 class WorkOrderLine(models.Model):
-    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="lines")
+    work_order = models.ForeignKey(
+        WorkOrder, on_delete=models.CASCADE, related_name="lines"
+    )
     protocol = models.ForeignKey(
         Protocol, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     code = models.CharField(_("código"), max_length=20)
     description = models.CharField(_("descripción"), max_length=200)
     quantity = models.PositiveIntegerField(_("cantidad"), default=1)
-    unit_price = models.DecimalField(_("precio unitario"), max_digits=12, decimal_places=2)
+    unit_price = models.DecimalField(
+        _("precio unitario"), max_digits=12, decimal_places=2
+    )
     discount_percent = models.DecimalField(
-        _("descuento %"), max_digits=5, decimal_places=2, default=Decimal("0"),
+        _("descuento %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     amount = models.DecimalField(_("importe"), max_digits=12, decimal_places=2)

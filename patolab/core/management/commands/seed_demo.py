@@ -21,7 +21,9 @@ class Command(BaseCommand):
     help = "Seed the demo lab (idempotent). Demo only: never in production."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
+        parser.add_argument(
+            "--force", action="store_true", help="run even with DEBUG off"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:

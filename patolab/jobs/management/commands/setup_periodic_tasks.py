@@ -11,25 +11,38 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 
 def interval_task(name: str, task: str, seconds: int, queue: str = "default") -> None:
-    schedule, _ = IntervalSchedule.objects.get_or_create(every=seconds, period=IntervalSchedule.SECONDS)
+    schedule, _ = IntervalSchedule.objects.get_or_create(
+        every=seconds, period=IntervalSchedule.SECONDS
+    )
     PeriodicTask.objects.update_or_create(
-        name=name, defaults={"task": task, "interval": schedule, "crontab": None, "queue": queue}
+        name=name,
+        defaults={"task": task, "interval": schedule, "crontab": None, "queue": queue},
     )
 
 
-def crontab_task(name: str, task: str, *, minute: str, hour: str, queue: str = "default") -> None:
+def crontab_task(
+    name: str, task: str, *, minute: str, hour: str, queue: str = "default"
+) -> None:
     schedule, _ = CrontabSchedule.objects.get_or_create(
-        minute=minute, hour=hour, day_of_week="*", day_of_month="*", month_of_year="*",
+        minute=minute,
+        hour=hour,
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
         timezone=settings.TIME_ZONE,
     )
     PeriodicTask.objects.update_or_create(
-        name=name, defaults={"task": task, "crontab": schedule, "interval": None, "queue": queue}
+        name=name,
+        defaults={"task": task, "crontab": schedule, "interval": None, "queue": queue},
     )
 
 
 SCHEDULES: list[dict[str, Any]] = [
-    {"name": "Barrido de trabajos trabados", "task": "patolab.jobs.sweep",
-     "seconds": settings.JOBS_SWEEP_EVERY_SECONDS},
+    {
+        "name": "Barrido de trabajos trabados",
+        "task": "patolab.jobs.sweep",
+        "seconds": settings.JOBS_SWEEP_EVERY_SECONDS,
+    },
 ]
 
 
@@ -39,8 +52,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         for entry in SCHEDULES:
             if "seconds" in entry:
-                interval_task(entry["name"], entry["task"], entry["seconds"], entry.get("queue", "default"))
+                interval_task(
+                    entry["name"],
+                    entry["task"],
+                    entry["seconds"],
+                    entry.get("queue", "default"),
+                )
             else:
-                crontab_task(entry["name"], entry["task"], minute=entry["minute"], hour=entry["hour"],
-                             queue=entry.get("queue", "default"))
+                crontab_task(
+                    entry["name"],
+                    entry["task"],
+                    minute=entry["minute"],
+                    hour=entry["hour"],
+                    queue=entry.get("queue", "default"),
+                )
         self.stdout.write(f"{len(SCHEDULES)} periodic tasks configured.")

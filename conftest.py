@@ -1,0 +1,344 @@
+"""Root fixtures: personas, API clients, real Celery workers, a real SMTP sink."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.test import Client
+
+import tests.jobkinds  # noqa: F401  (registers the test-only job kinds)
+from patolab.accounts.models import Role, User, Veterinarian
+from patolab.accounts.services import user_create, veterinarian_create
+
+ROOT = Path(__file__).resolve().parent
+QUEUES = "pdf_generation,emails,bulk,default"
+PASSWORD = "secreto-de-prueba"  # noqa: S105
+
+
+# ---------------------------------------------------------------- isolation
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path: Path) -> Path:
+    media = tmp_path / "media"
+    media.mkdir()
+    settings.MEDIA_ROOT = str(media)
+    return media
+
+
+# ---------------------------------------------------------------- personas
+def make_vet(username: str, name: str) -> Veterinarian:
+    return veterinarian_create(
+        username=username,
+        password=PASSWORD,
+        full_name=name,
+        email=f"{username}@vet.example",
+        license_number="MP 1234",
+        phone="221 555-0101",
+        locality="La Plata",
+    )
+
+
+@pytest.fixture
+def vet_owner(db: None) -> User:
+    return make_vet("vet_owner", "Ana Owner").user
+
+
+@pytest.fixture
+def vet_other(db: None) -> User:
+    return make_vet("vet_other", "Bruno Other").user
+
+
+@pytest.fixture
+def technician(db: None) -> User:
+    return user_create(
+        username="tecnico",
+        password=PASSWORD,
+        role=Role.LAB_STAFF,
+        email="tecnico@lab.example",
+    )
+
+
+@pytest.fixture
+def pathologist(db: None) -> User:
+    return user_create(
+        username="patologa",
+        password=PASSWORD,
+        role=Role.HISTOPATHOLOGIST,
+        email="patologa@lab.example",
+        first_name="Paula",
+        last_name="Patóloga",
+    )
+
+
+@pytest.fixture
+def admin(db: None) -> User:
+    return user_create(
+        username="jefa", password=PASSWORD, role=Role.ADMIN, email="jefa@lab.example"
+    )
+
+
+# ---------------------------------------------------------------- API clients
+class ApiClient:
+    """A test client that talks JSON with a bearer token (or anonymously)."""
+
+    def __init__(self, user: User | None = None) -> None:
+        self.client = Client()
+        self.headers: dict[str, str] = {}
+        if user is not None:
+            response = self.client.post(
+                "/api/v1/auth/token",
+                {"username": user.username, "password": PASSWORD},
+                content_type="application/json",
+            )
+            assert response.status_code == 200, response.content
+            self.headers["Authorization"] = f"Bearer {response.json()['token']}"
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(path, params, headers=self.headers)
+
+    def post(self, path: str, data: Any = None) -> Any:
+        return self.client.post(
+            path, data or {}, content_type="application/json", headers=self.headers
+        )
+
+    def patch(self, path: str, data: Any = None) -> Any:
+        return self.client.patch(
+            path, data or {}, content_type="application/json", headers=self.headers
+        )
+
+
+@pytest.fixture
+def api() -> Callable[[User | None], ApiClient]:
+    return ApiClient
+
+
+@pytest.fixture
+def login() -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+# ---------------------------------------------------------------- Celery workers
+@pytest.fixture
+def purge_broker() -> None:
+    from config.celery import app
+
+    for queue in QUEUES.split(","):
+        try:
+            with app.connection_for_write() as conn:
+                conn.default_channel.queue_purge(queue)
+        except Exception:  # noqa: S110 - a queue that does not exist yet is empty
+            pass
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None, purge_broker: None) -> Iterator[Any]:
+    """A real Celery worker in a thread, consuming every queue of the real broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=2,
+        queues=QUEUES.split(","),
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=30,
+    ) as worker:
+        yield worker
+    connections.close_all()
+
+
+def database_url_for_subprocess() -> str:
+    """The URL of the test database, for worker subprocesses."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url_for_subprocess(),
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        PATOLAB_JOB_MODULES="tests.jobkinds",
+        EMAIL_URL=os.environ.get("EMAIL_URL", "consolemail://"),
+        DB_CONN_MAX_AGE="0",
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class WorkerProcess:
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def kill_hard(self) -> None:
+        """SIGKILL the whole worker (main process and pool children)."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def worker_process(
+    transactional_db: None, tmp_path: Path
+) -> Iterator[Callable[..., WorkerProcess]]:
+    """Factory: start `celery worker` as a real subprocess on the test database."""
+    started: list[WorkerProcess] = []
+
+    def start(
+        name: str = "w1", *, concurrency: int = 1, queues: str = QUEUES, **env: str
+    ) -> WorkerProcess:
+        log = tmp_path / f"worker-{name}.log"
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queues,
+            "-c",
+            str(concurrency),
+            "-n",
+            f"{name}@%h",
+            "-l",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
+        ]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(  # noqa: S603
+                cmd,
+                cwd=ROOT,
+                env=subprocess_env(**env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        worker = WorkerProcess(proc=proc, log=log)
+        started.append(worker)
+        deadline = time.monotonic() + 60
+        while b"ready." not in log.read_bytes():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def wait_until(
+    predicate: Callable[[], Any], timeout: float = 30, interval: float = 0.1
+) -> Any:
+    """Poll until `predicate()` is truthy; fail the test with a clear message."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def wait() -> Callable[..., Any]:
+    return wait_until
+
+
+# ---------------------------------------------------------------- SMTP sink
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on loopback that records what it accepts."""
+
+    port: int
+    delay: float = 0.0
+    messages: list[Message] = field(default_factory=list)
+    _controller: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> SmtpSink:
+        from aiosmtpd.controller import Controller
+
+        sink = self
+
+        class Handler:
+            async def handle_DATA(
+                self, server: Any, session: Any, envelope: Any
+            ) -> str:
+                if sink.delay:
+                    await asyncio.sleep(sink.delay)
+                msg = message_from_bytes(envelope.content)
+                msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+                sink.messages.append(msg)
+                return "250 OK"
+
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def smtp_sink(settings: Any) -> Iterator[SmtpSink]:
+    sink = SmtpSink(port=free_port()).start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    yield sink
+    sink.stop()
