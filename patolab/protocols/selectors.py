@@ -1,0 +1,219 @@
+"""Reads of protocols. Every user-triggered read goes through these so that
+veterinarians only ever see their own protocols (Http404 for the rest)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from patolab.accounts.permissions import scope_to_user
+
+from .models import (
+    TURNAROUND_DAYS,
+    Protocol,
+    ProtocolStatus,
+    Reception,
+)
+
+LIST_FILTERS = ("status", "analysis_type", "q", "received_from", "received_to")
+
+
+def _base() -> QuerySet[Protocol]:
+    return Protocol.objects.select_related(
+        "veterinarian", "veterinarian__user", "reception", "reception__received_by"
+    )
+
+
+def _as_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def protocol_list_for(
+    *, user: Any, filters: dict[str, Any] | None = None
+) -> QuerySet[Protocol]:
+    """Protocols visible to `user`, filtered by `status`, `analysis_type`, `q`
+    (temporary code, number, animal, owner, veterinarian name) and
+    `received_from`/`received_to` (dates, inclusive). Unknown or empty filter
+    values are ignored; invalid dates are ignored too (forms/API validate)."""
+    filters = filters or {}
+    qs = scope_to_user(_base(), user, vet_field="veterinarian")
+    status = filters.get("status")
+    if status:
+        qs = qs.filter(status=status)
+    analysis_type = filters.get("analysis_type")
+    if analysis_type:
+        qs = qs.filter(analysis_type=analysis_type)
+    q = (filters.get("q") or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(temporary_code__icontains=q)
+            | Q(protocol_number__icontains=q)
+            | Q(protocol_number__icontains=_normalize_number(q))
+            | Q(animal_name__icontains=q)
+            | Q(owner_name__icontains=q)
+            | Q(veterinarian__full_name__icontains=q)
+        )
+    received_from = _as_date(filters.get("received_from"))
+    if received_from:
+        qs = qs.filter(received_at__date__gte=received_from)
+    received_to = _as_date(filters.get("received_to"))
+    if received_to:
+        qs = qs.filter(received_at__date__lte=received_to)
+    return qs.order_by("-submitted_at", "-id")
+
+
+def protocol_get_for(*, user: Any, pk: Any) -> Protocol:
+    """One protocol the user may see; Http404 for another vet's or a missing one."""
+    try:
+        pk_int = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    qs = scope_to_user(_base(), user, vet_field="veterinarian")
+    try:
+        return qs.get(pk=pk_int)
+    except Protocol.DoesNotExist:
+        raise Http404 from None
+
+
+_NUMBER_RE = re.compile(
+    r"^\s*(CT|HP)\s*[-_ ]?\s*(\d{2})\s*[/\-_. ]\s*(\d{1,6})\s*$", re.I
+)
+_TMP_RE = re.compile(
+    r"^\s*TMP\s*[-_ ]?\s*(CT|HP)\s*[-_ ]?\s*(\d{8})\s*[-_ ]?\s*(\d{1,6})\s*$", re.I
+)
+
+
+def _normalize_number(code: str) -> str:
+    """'hp26/12', ' HP 26 / 012 ' -> 'HP 26/012' (the stored format)."""
+    match = _NUMBER_RE.match(code)
+    if not match:
+        return code.strip().upper()
+    prefix, yy, seq = match.groups()
+    return f"{prefix.upper()} {yy}/{int(seq):03d}"
+
+
+def _normalize_temporary(code: str) -> str:
+    match = _TMP_RE.match(code)
+    if not match:
+        return code.strip().upper()
+    prefix, day, seq = match.groups()
+    return f"TMP-{prefix.upper()}-{day}-{int(seq):03d}"
+
+
+def protocol_lookup(*, code: str) -> Protocol | None:
+    """Find a protocol by temporary code or protocol number, tolerating case,
+    extra spaces and scanner separators. For staff only (no scoping): callers
+    check the role first. Returns None when nothing matches."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    # A scanned QR holds the protocol URL: accept ".../protocolos/<id>/".
+    url_match = re.search(r"/protocolos/(\d+)/?$", code)
+    if url_match:
+        return _base().filter(pk=int(url_match.group(1))).first()
+    candidates = {
+        code,
+        code.upper(),
+        _normalize_number(code),
+        _normalize_temporary(code),
+    }
+    return (
+        _base()
+        .filter(Q(temporary_code__in=candidates) | Q(protocol_number__in=candidates))
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    protocol: Protocol
+    days_waiting: int
+    overdue: bool
+
+
+# Submitted samples older than this are highlighted in the pending list.
+PENDING_OVERDUE_DAYS = 3
+
+
+def protocol_pending_reception(*, user: Any | None = None) -> QuerySet[Protocol]:
+    """Submitted protocols waiting for reception, oldest first."""
+    qs = _base().filter(status=ProtocolStatus.SUBMITTED)
+    if user is not None:
+        qs = scope_to_user(qs, user, vet_field="veterinarian")
+    return qs.order_by("submitted_at", "id")
+
+
+def protocol_pending_items(
+    *, protocols: Any, now: datetime | None = None
+) -> list[PendingItem]:
+    """Decorate pending protocols with days waiting and the overdue flag."""
+    now = now or timezone.now()
+    items = []
+    for protocol in protocols:
+        since = protocol.submitted_at or protocol.created_at
+        days = max(0, (now - since).days) if since else 0
+        items.append(PendingItem(protocol, days, days > PENDING_OVERDUE_DAYS))
+    return items
+
+
+def reception_history(*, filters: dict[str, Any] | None = None) -> QuerySet[Reception]:
+    """Receptions, newest first (staff only: callers check the role)."""
+    filters = filters or {}
+    qs = Reception.objects.select_related(
+        "protocol", "protocol__veterinarian", "received_by"
+    )
+    q = (filters.get("q") or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(protocol__protocol_number__icontains=q)
+            | Q(protocol__protocol_number__icontains=_normalize_number(q))
+            | Q(protocol__temporary_code__icontains=q)
+            | Q(protocol__animal_name__icontains=q)
+            | Q(protocol__veterinarian__full_name__icontains=q)
+        )
+    return qs.order_by("-received_at", "-id")
+
+
+def protocol_turnaround_due(*, protocol: Protocol) -> datetime | None:
+    """When the report is due (reception + 7 days HP / 3 days CT)."""
+    if protocol.received_at is None:
+        return None
+    return protocol.received_at + timedelta(
+        days=TURNAROUND_DAYS[protocol.analysis_type]
+    )
+
+
+def protocol_is_overdue(*, protocol: Protocol, now: datetime | None = None) -> bool:
+    """Past the turnaround target and the report not sent yet."""
+    due = protocol_turnaround_due(protocol=protocol)
+    if due is None or protocol.status in (
+        ProtocolStatus.REPORT_SENT,
+        ProtocolStatus.REJECTED,
+        ProtocolStatus.CANCELLED,
+    ):
+        return False
+    return (now or timezone.now()) > due
+
+
+def protocol_history(*, protocol: Protocol) -> QuerySet[Any]:
+    return protocol.history.select_related("changed_by").order_by("changed_at", "id")
+
+
+def protocol_emails(*, protocol: Protocol) -> QuerySet[Any]:
+    """EmailLog rows for a protocol (staff only: callers check the role)."""
+    return protocol.emails.all().order_by("-created_at")  # type: ignore[attr-defined, no-any-return]
