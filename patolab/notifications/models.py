@@ -57,6 +57,9 @@ class EmailLog(models.Model):
     message_id = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True, db_index=True)
     sending_started_at = models.DateTimeField(null=True, blank=True)
+    # When a queued row is due (now for new rows, later while waiting for a
+    # retry): the sweeper only re-sends rows overdue by its threshold.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
 
     class Meta:

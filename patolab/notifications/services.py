@@ -1,0 +1,279 @@
+"""E-mail delivery: claim an EmailLog row, send it over SMTP, record the outcome.
+
+The row is the truth (STYLE rules 7-8). A row is claimed with a conditional
+UPDATE, so two deliveries of the same task message never both talk to SMTP;
+a row already `sent` is never sent again. Mail stays at-least-once: only a crash
+between SMTP's acceptance and our commit can duplicate it, and then with the
+same Message-ID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import EmailLog, EmailStatus
+
+logger = logging.getLogger(__name__)
+
+# A row in `sending` for longer than this lost its worker (DESIGN section 8).
+SENDING_STALE_AFTER = timedelta(minutes=5)
+# A queued row overdue by this much lost its broker message.
+QUEUED_STALE_AFTER = timedelta(minutes=2)
+RETRY_BASE_SECONDS = 2.0
+
+
+class TransientSendError(Exception):
+    """Worth retrying: connection refused, timeout, disconnect, 4xx."""
+
+
+class PermanentSendError(Exception):
+    """Not worth retrying: 5xx, missing attachment."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to one delivery attempt. `retry_in` is set when the task
+    should retry after that many seconds."""
+
+    email_log_id: int
+    outcome: str  # sent | skipped | retry | failed
+    retry_in: float | None = None
+    error: str = ""
+
+
+def message_id_for(key: str) -> str:
+    """A stable Message-ID: the same logical e-mail always carries the same one."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@patolab>"
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff with jitter, capped by CELERY_RETRY_BACKOFF_MAX."""
+    cap = float(settings.CELERY_RETRY_BACKOFF_MAX)
+    ceiling = min(cap, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    return round(random.uniform(ceiling / 2, ceiling), 2)  # noqa: S311 - jitter
+
+
+def classify_smtp_error(exc: BaseException) -> type[Exception]:
+    """TransientSendError or PermanentSendError for an exception from sending."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        if codes and all(code >= 500 for code in codes):
+            return PermanentSendError
+        return TransientSendError
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return PermanentSendError if exc.smtp_code >= 500 else TransientSendError
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return PermanentSendError
+    # SMTPServerDisconnected, other SMTPException, ConnectionRefusedError,
+    # TimeoutError and the rest of OSError: the network, try again.
+    return TransientSendError
+
+
+def describe_error(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        parts = [
+            f"{addr}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+            for addr, (code, msg) in exc.recipients.items()
+        ]
+        return "SMTPRecipientsRefused " + "; ".join(parts)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        msg = exc.smtp_error
+        text = msg.decode(errors="replace") if isinstance(msg, bytes) else str(msg)
+        return f"{type(exc).__name__} {exc.smtp_code} {text}"
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def email_log_claim(*, email_log_id: int) -> EmailLog | None:
+    """Move a row to `sending` (attempts + 1) if it is queued, or stuck in
+    `sending` past the stale threshold. None when another run owns it or it is
+    already final. A conditional UPDATE: two concurrent claims, one winner."""
+    now = timezone.now()
+    claimed = (
+        EmailLog.objects.filter(pk=email_log_id)
+        .filter(
+            Q(status=EmailStatus.QUEUED)
+            | Q(
+                status=EmailStatus.SENDING,
+                sending_started_at__lt=now - SENDING_STALE_AFTER,
+            )
+        )
+        .update(
+            status=EmailStatus.SENDING,
+            attempts=F("attempts") + 1,
+            sending_started_at=now,
+        )
+    )
+    if claimed != 1:
+        return None
+    return EmailLog.objects.get(pk=email_log_id)
+
+
+def email_log_build_message(*, log: EmailLog) -> EmailMultiAlternatives:
+    """The Django message for a row: text + HTML + attachments from storage.
+    Raises PermanentSendError for a missing attachment."""
+    message = EmailMultiAlternatives(
+        subject=log.subject,
+        body=log.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[log.recipient],
+        headers={"Message-ID": message_id_for(log.idempotency_key)},
+        connection=get_connection(fail_silently=False),
+    )
+    if log.body_html:
+        message.attach_alternative(log.body_html, "text/html")
+    for item in log.attachments:
+        path = item["path"]
+        if not default_storage.exists(path):
+            raise PermanentSendError(
+                _("No se encontró el adjunto %(name)s.")
+                % {"name": item.get("filename", path)}
+            )
+        with default_storage.open(path, "rb") as fh:
+            data = fh.read()
+        message.attach(
+            item.get("filename") or path.rsplit("/", 1)[-1],
+            data,
+            item.get("mimetype") or "application/octet-stream",
+        )
+    return message
+
+
+def _finish(log: EmailLog, **fields: object) -> None:
+    # Only the run that holds the claim (status `sending`) may record an outcome.
+    EmailLog.objects.filter(pk=log.pk, status=EmailStatus.SENDING).update(**fields)
+
+
+def email_log_deliver(*, email_log_id: int) -> Delivery:
+    """Send one EmailLog row over the configured backend (SMTP in production).
+
+    Side effects: the row goes `sending` → `sent` (with `sent_at`), or back to
+    `queued` with `last_error` and `next_attempt_at` on a transient failure
+    (the caller retries after `retry_in`), or `failed` with the reason on a
+    permanent one or when the retries are used up. Idempotent: a row already
+    sent, failed, or being sent by another live run is skipped.
+    Called by the `patolab.notifications.email_send` task.
+    """
+    log = email_log_claim(email_log_id=email_log_id)
+    if log is None:
+        logger.info("email %s: not claimable (sent, failed or owned)", email_log_id)
+        return Delivery(email_log_id=email_log_id, outcome="skipped")
+    try:
+        message = email_log_build_message(log=log)
+        message.send(fail_silently=False)
+    except PermanentSendError as exc:
+        error = str(exc)
+        _finish(log, status=EmailStatus.FAILED, last_error=error)
+        return Delivery(email_log_id=log.pk, outcome="failed", error=error)
+    except Exception as exc:
+        error = describe_error(exc)
+        if classify_smtp_error(exc) is PermanentSendError:
+            _finish(log, status=EmailStatus.FAILED, last_error=error)
+            return Delivery(email_log_id=log.pk, outcome="failed", error=error)
+        if log.attempts > settings.EMAIL_MAX_RETRIES:
+            error = _("Se agotaron los reintentos. Último error: %(error)s") % {
+                "error": error
+            }
+            _finish(log, status=EmailStatus.FAILED, last_error=error)
+            return Delivery(email_log_id=log.pk, outcome="failed", error=error)
+        delay = retry_delay(log.attempts)
+        _finish(
+            log,
+            status=EmailStatus.QUEUED,
+            last_error=error,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        )
+        logger.warning("email %s: transient failure, retry in %ss", log.pk, delay)
+        return Delivery(
+            email_log_id=log.pk, outcome="retry", retry_in=delay, error=error
+        )
+    _finish(
+        log,
+        status=EmailStatus.SENT,
+        sent_at=timezone.now(),
+        message_id=message_id_for(log.idempotency_key),
+        last_error="",
+    )
+    return Delivery(email_log_id=log.pk, outcome="sent")
+
+
+def _enqueue(email_log_id: int) -> None:
+    from .tasks import email_send
+
+    transaction.on_commit(partial(email_send.delay, email_log_id), robust=True)
+
+
+def email_log_sweep() -> dict[str, int]:
+    """Re-enqueue rows whose broker message was lost: `queued` and overdue by
+    2 min, or `sending` for more than 5 min (their worker died; they go back to
+    `queued`). Each re-send bumps `next_attempt_at`, so a row is re-sent at most
+    once per threshold. Called by the beat task `patolab.notifications.sweep`."""
+    now = timezone.now()
+    requeued = 0
+    stuck_sending = list(
+        EmailLog.objects.filter(
+            status=EmailStatus.SENDING,
+            sending_started_at__lt=now - SENDING_STALE_AFTER,
+        ).values_list("pk", flat=True)[:500]
+    )
+    for pk in stuck_sending:
+        with transaction.atomic():
+            if EmailLog.objects.filter(
+                pk=pk,
+                status=EmailStatus.SENDING,
+                sending_started_at__lt=now - SENDING_STALE_AFTER,
+            ).update(
+                status=EmailStatus.QUEUED,
+                next_attempt_at=now,
+                last_error=_("El envío quedó interrumpido; se reintenta."),
+            ):
+                _enqueue(pk)
+                requeued += 1
+    overdue = list(
+        EmailLog.objects.filter(status=EmailStatus.QUEUED)
+        .filter(
+            Q(next_attempt_at__lt=now - QUEUED_STALE_AFTER)
+            | Q(next_attempt_at__isnull=True, created_at__lt=now - QUEUED_STALE_AFTER)
+        )
+        .values_list("pk", flat=True)[:500]
+    )
+    resent = 0
+    for pk in overdue:
+        with transaction.atomic():
+            if (
+                EmailLog.objects.filter(pk=pk, status=EmailStatus.QUEUED)
+                .filter(
+                    Q(next_attempt_at__lt=now - QUEUED_STALE_AFTER)
+                    | Q(next_attempt_at__isnull=True)
+                )
+                .update(next_attempt_at=now)
+            ):
+                _enqueue(pk)
+                resent += 1
+    return {"requeued_sending": requeued, "resent_queued": resent}
+
+
+def email_log_resend(*, log: EmailLog) -> bool:
+    """Put a `failed` row back in the queue (admin action). Returns False for a
+    row in any other state. Side effects: status `queued`, attempts reset, one
+    task sent on commit."""
+    with transaction.atomic():
+        updated = EmailLog.objects.filter(pk=log.pk, status=EmailStatus.FAILED).update(
+            status=EmailStatus.QUEUED, attempts=0, next_attempt_at=timezone.now()
+        )
+        if updated:
+            _enqueue(log.pk)
+    return bool(updated)

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+from django.conf import settings
+
+from .services import email_log_deliver, email_log_sweep
+
+
+@shared_task(
+    name="patolab.notifications.email_send",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def email_send(self: Task, email_log_id: int) -> dict[str, Any]:
+    """Deliver one EmailLog row. Safe to deliver twice: the row is claimed with a
+    conditional UPDATE and a sent row is a no-op. Transient SMTP failures retry
+    with capped exponential backoff and jitter (the service computes the delay)."""
+    result = email_log_deliver(email_log_id=email_log_id)
+    if result.retry_in is not None:
+        raise self.retry(
+            countdown=result.retry_in, max_retries=settings.EMAIL_MAX_RETRIES
+        )
+    return {"email": email_log_id, "outcome": result.outcome}
+
+
+@shared_task(name="patolab.notifications.sweep", acks_late=True)
+def email_sweep() -> dict[str, int]:
+    """Beat: re-enqueue e-mails whose broker message or worker was lost."""
+    return email_log_sweep()
