@@ -43,6 +43,12 @@ SCHEDULES: list[dict[str, Any]] = [
         "task": "patolab.jobs.sweep",
         "seconds": settings.JOBS_SWEEP_EVERY_SECONDS,
     },
+    {
+        "name": "Barrido de e-mails trabados",
+        "task": "patolab.notifications.sweep",
+        "seconds": 60,
+        "queue": "emails",
+    },
 ]
 
 
