@@ -3,6 +3,7 @@
 from patolab.accounts.api import router as auth_router
 from patolab.core.api import build_api
 from patolab.jobs.api import router as jobs_router
+from patolab.labels.api import router as labels_router
 from patolab.notifications.api import router as notifications_router
 from patolab.protocols.api import router as protocols_router
 from patolab.reports.api import router as reports_router
@@ -18,6 +19,7 @@ api.add_router("/jobs", jobs_router)
 # Each app's router owns the paths of its API.md section; the prefix is "" so
 # that paths such as /labels, /verify/{uuid}, /pricing or /emails stay exact.
 api.add_router("", protocols_router)
+api.add_router("", labels_router)
 api.add_router("", reports_router)
 api.add_router("", workorders_router)
 api.add_router("", notifications_router)

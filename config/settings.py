@@ -152,6 +152,7 @@ INSTALLED_APPS = [
     "patolab.accounts",
     "patolab.jobs",
     "patolab.protocols",
+    "patolab.labels",
     "patolab.reports",
     "patolab.workorders",
     "patolab.notifications",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("cuentas/", include("patolab.accounts.urls")),
     path("trabajos/", include("patolab.jobs.urls")),
     path("protocolos/", include("patolab.protocols.urls")),
+    path("etiquetas/", include("patolab.labels.urls")),
     path("informes/", include("patolab.reports.urls")),
     path("ordenes/", include("patolab.workorders.urls")),
     path("notificaciones/", include("patolab.notifications.urls")),

@@ -1,0 +1,49 @@
+"""Label endpoints (API.md): the label PDF of a protocol and batch sheets."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+
+from patolab.accounts.permissions import STAFF_ROLES, require_role
+from patolab.core.files import file_response, safe_filename
+from patolab.jobs.api import job_accepted
+
+from .selectors import label_protocol_get
+from .services import label_get_or_start, start_label_batch
+
+router = Router(tags=["labels"])
+
+RETRY_AFTER_SECONDS = "1"
+
+
+class LabelBatchIn(Schema):
+    protocol_ids: list[int]
+
+
+@router.get(
+    "/protocols/{protocol_id}/label.pdf",
+    url_name="protocol_label_pdf",
+)
+def protocol_label_pdf(request: HttpRequest, protocol_id: int) -> HttpResponse:
+    """200 PDF when current (ETag = SHA-256, 304 on match); 202 `{"job"}` while
+    (re)generating. Staff only; 409 for a protocol not received yet."""
+    require_role(request.user, *STAFF_ROLES)
+    protocol = label_protocol_get(pk=protocol_id)
+    doc, job = label_get_or_start(protocol=protocol, user=request.user)
+    if doc is not None:
+        name = safe_filename(protocol.code, protocol.pk, prefix="etiquetas-")
+        return file_response(request, path=doc.file, sha256=doc.sha256, filename=name)
+    assert job is not None
+    response = job_accepted(job, extra={})
+    response["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+@router.post("/labels", url_name="label_batch")
+def label_batch(request: HttpRequest, payload: LabelBatchIn) -> HttpResponse:
+    """202 job; its result has `file_url` of one PDF with all the labels."""
+    require_role(request.user, *STAFF_ROLES)
+    return job_accepted(
+        start_label_batch(protocol_ids=payload.protocol_ids, user=request.user)
+    )

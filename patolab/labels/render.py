@@ -1,0 +1,171 @@
+"""Pure renderer for 39 x 20 mm thermal labels (ReportLab canvas).
+
+No queries, no writes: callers pass `LabelData` and get PDF bytes. Output is
+deterministic (`invariant=1`), so the same data always gives the same SHA-256.
+
+Layout (one page per container): a text column on the left (protocol number,
+largest and never truncated; animal name and species shortened with an ellipsis;
+reception date; container "n/N") and a vector QR on the right that encodes the
+protocol's absolute URL. The QR keeps its 4-module quiet zone and its module size
+is snapped to whole printer dots of a 203 dpi thermal head when that still gives
+>= 0.4 mm, so every module prints as the same number of dots.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen.canvas import Canvas
+
+from patolab.core.pdf.fonts import BOLD, REGULAR, register_fonts
+from patolab.core.pdf.qr import QUIET_ZONE_MODULES, draw_qr, qr_modules
+
+# Bump when the printed layout changes: it is part of every label fingerprint,
+# so stored labels become stale and are regenerated.
+RENDERER_VERSION = "labels-1"
+
+LABEL_WIDTH = 39 * mm
+LABEL_HEIGHT = 20 * mm
+PRINTER_DPI = 203
+DOT = 72 / PRINTER_DPI  # one printer dot, in points
+MIN_MODULE = 0.4 * mm
+# Blank band kept around the QR (outside its own quiet zone) against label
+# registration drift on the printer.
+QR_OUTER_MARGIN = 0.5 * mm
+TEXT_MARGIN = 1.2 * mm
+GAP = 0.6 * mm  # between the text column and the QR's quiet zone
+
+NUMBER_MAX_SIZE = 11.0
+NUMBER_MIN_SIZE = 4.0
+ELLIPSIS = "\u2026"
+
+
+@dataclass(frozen=True)
+class LabelData:
+    """Everything printed on the labels of one protocol."""
+
+    protocol_number: str
+    animal_name: str
+    species: str
+    received_on: date
+    containers: int
+    url: str
+
+
+@dataclass(frozen=True)
+class QrLayout:
+    level: str
+    modules: int  # per side, without quiet zone
+    module: float  # points
+    side: float  # points, quiet zone included
+
+    @property
+    def module_mm(self) -> float:
+        return self.module / mm
+
+    @property
+    def module_dots(self) -> float:
+        return self.module / DOT
+
+
+@cache
+def qr_layout(url: str) -> QrLayout:
+    """The biggest QR that fits the label height, preferring ECC level M.
+
+    The module is snapped down to whole 203 dpi dots when that still gives
+    >= 0.4 mm; otherwise it keeps the largest size that fits. Level L is used
+    only when it is what brings the module up to 0.4 mm.
+    """
+    available = LABEL_HEIGHT - 2 * QR_OUTER_MARGIN
+    best: QrLayout | None = None
+    for level in ("M", "L"):
+        modules = qr_modules(url, level=level)
+        total = modules + 2 * QUIET_ZONE_MODULES
+        module = available / total
+        snapped = int(module / DOT) * DOT
+        if snapped >= MIN_MODULE:
+            module = snapped
+        layout = QrLayout(level, modules, module, module * total)
+        if module >= MIN_MODULE:
+            return layout
+        if best is None or layout.module > best.module:
+            best = layout
+    assert best is not None
+    return best
+
+
+def ellipsize(text: str, font: str, size: float, width: float) -> str:
+    """`text`, cut and ended with an ellipsis so it fits `width` points."""
+    text = " ".join(text.split())
+    if pdfmetrics.stringWidth(text, font, size) <= width:
+        return text
+    for end in range(len(text) - 1, 0, -1):
+        candidate = text[:end].rstrip() + ELLIPSIS
+        if pdfmetrics.stringWidth(candidate, font, size) <= width:
+            return candidate
+    return ELLIPSIS
+
+
+def fit_size(text: str, font: str, width: float, max_size: float) -> float:
+    """The largest font size <= max_size at which `text` fits `width` (never cut)."""
+    natural = pdfmetrics.stringWidth(text, font, max_size)
+    if natural <= width:
+        return max_size
+    # Round down to a tenth of a point so the result really fits.
+    return max(NUMBER_MIN_SIZE, int(10 * max_size * width / natural) / 10)
+
+
+def _draw_label(canvas: Canvas, item: LabelData, n: int, layout: QrLayout) -> None:
+    # QR on the right, aligned to the dot grid from the top-left corner (where
+    # rasterizers and print heads start), vertically centred.
+    qr_x = int((LABEL_WIDTH - QR_OUTER_MARGIN - layout.side) / DOT) * DOT
+    top_gap = (LABEL_HEIGHT - layout.side) / 2
+    qr_top = LABEL_HEIGHT - round(top_gap / DOT) * DOT
+    draw_qr(
+        canvas, item.url, qr_x, qr_top - layout.side, layout.side, level=layout.level
+    )
+
+    x = TEXT_MARGIN
+    width = qr_x - GAP - x
+    number_size = fit_size(item.protocol_number, BOLD, width, NUMBER_MAX_SIZE)
+    y = LABEL_HEIGHT - TEXT_MARGIN - number_size * 0.76  # cap height of Vera
+    canvas.setFont(BOLD, number_size)
+    canvas.drawString(x, y, item.protocol_number)
+
+    y -= 8.2
+    canvas.setFont(BOLD, 7)
+    canvas.drawString(x, y, ellipsize(item.animal_name, BOLD, 7, width))
+    y -= 7.6
+    canvas.setFont(REGULAR, 6.5)
+    canvas.drawString(x, y, ellipsize(item.species, REGULAR, 6.5, width))
+    y -= 7.4
+    canvas.drawString(x, y, item.received_on.strftime("%d/%m/%Y"))
+
+    count = f"{n}/{item.containers}"
+    count_size = fit_size(count, BOLD, width, 8)
+    canvas.setFont(BOLD, count_size)
+    canvas.drawString(x, TEXT_MARGIN + 0.5, count)
+
+
+def render_labels(items: list[LabelData]) -> bytes:
+    """One 39 x 20 mm page per container of each item, in order."""
+    register_fonts()
+    buffer = io.BytesIO()
+    canvas = Canvas(
+        buffer, pagesize=(LABEL_WIDTH, LABEL_HEIGHT), invariant=1, pageCompression=1
+    )
+    canvas.setTitle("Etiquetas")
+    canvas.setAuthor("Patolab")
+    canvas.setCreator("Patolab")
+    for item in items:
+        layout = qr_layout(item.url)
+        for n in range(1, max(1, item.containers) + 1):
+            _draw_label(canvas, item, n, layout)
+            canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
