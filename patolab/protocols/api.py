@@ -1,3 +1,225 @@
-from ninja import Router
+"""Protocols section of API.md. Thin: validate, call a service/selector, serialize."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from patolab.accounts.models import Role, Veterinarian
+from patolab.accounts.permissions import STAFF_ROLES, require_role
+from patolab.core.api import paginate
+from patolab.core.errors import NotAllowed, ValidationFailed
+from patolab.jobs.api import job_accepted
+
+from .selectors import (
+    protocol_get_for,
+    protocol_history,
+    protocol_list_for,
+    protocol_lookup,
+)
+from .serializers import history_to_dict, protocol_to_dict
+from .services import (
+    protocol_bulk_status_start,
+    protocol_create,
+    protocol_receive,
+    protocol_reject,
+    protocol_status_change,
+)
 
 router = Router(tags=["protocols"])
+
+
+class ProtocolIn(Schema):
+    # Everything optional here so that the service names every missing
+    # required field in one 400 (API.md error format).
+    veterinarian_id: int | None = None
+    analysis_type: str | None = None
+    species: str | None = None
+    breed: str | None = None
+    sex: str | None = None
+    age: str | None = None
+    animal_name: str | None = None
+    owner_name: str | None = None
+    presumptive_diagnosis: str | None = None
+    clinical_history: str | None = None
+    sample_description: str | None = None
+    sampling_date: date | None = None
+    academic_interest: bool | None = None
+    material_submitted: str | None = None
+    containers: int | None = None
+    preservation: str | None = None
+    technique: str | None = None
+    sampling_site: str | None = None
+    slides: int | None = None
+
+
+class ReceiveIn(Schema):
+    sample_condition: str = ""
+    containers: int | None = None
+    discrepancies: str = ""
+    notes: str = ""
+
+
+class RejectIn(Schema):
+    reason: str = ""
+
+
+class StatusIn(Schema):
+    status: str = ""
+    note: str = ""
+
+
+class BulkStatusIn(Schema):
+    protocol_ids: list[int] = []
+    status: str = ""
+    note: str = ""
+
+
+def _submitting_vet(user: Any, veterinarian_id: int | None) -> Veterinarian:
+    if user.is_admin_role and veterinarian_id is not None:
+        vet = Veterinarian.objects.filter(pk=veterinarian_id).first()
+        if vet is None:
+            raise ValidationFailed(
+                _("Veterinario/a inexistente."),
+                errors={"veterinarian_id": [_("No existe.")]},
+            )
+        return vet
+    if user.is_admin_role:
+        raise ValidationFailed(
+            _("Indique el/la veterinario/a."),
+            errors={"veterinarian_id": [_("Este campo es obligatorio.")]},
+        )
+    require_role(user, Role.VETERINARIAN)
+    vet = getattr(user, "veterinarian", None)
+    if vet is None or not vet.profile_complete:
+        raise NotAllowed(
+            _("Complete su perfil (matrícula, teléfono y localidad) antes de enviar."),
+            code="profile_incomplete",
+        )
+    return vet
+
+
+@router.post("/protocols", url_name="protocol_create")
+def protocol_create_endpoint(
+    request: HttpRequest, payload: ProtocolIn
+) -> tuple[int, dict[str, Any]]:
+    data = payload.dict(exclude_none=True)
+    vet = _submitting_vet(request.user, data.pop("veterinarian_id", None))
+    protocol = protocol_create(veterinarian=vet, created_by=request.user, **data)
+    return 201, protocol_to_dict(protocol_get_for(user=request.user, pk=protocol.pk))
+
+
+@router.get("/protocols", url_name="protocol_list")
+def protocol_list_endpoint(
+    request: HttpRequest,
+    status: str = "",
+    analysis_type: str = "",
+    q: str = "",
+    received_from: date | None = None,
+    received_to: date | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    filters = {
+        "status": status,
+        "analysis_type": analysis_type,
+        "q": q,
+        "received_from": received_from,
+        "received_to": received_to,
+    }
+    qs = protocol_list_for(user=request.user, filters=filters).prefetch_related(
+        "reports"
+    )
+    return paginate(request, qs, protocol_to_dict, page=page, page_size=page_size)
+
+
+# Literal paths before "/protocols/{id}" (route order matters).
+@router.get("/protocols/lookup", url_name="protocol_lookup")
+def protocol_lookup_endpoint(request: HttpRequest, code: str = "") -> dict[str, Any]:
+    require_role(request.user, *STAFF_ROLES)
+    if not code.strip():
+        raise ValidationFailed(
+            _("Indique un código."), errors={"code": [_("Este campo es obligatorio.")]}
+        )
+    protocol = protocol_lookup(code=code)
+    if protocol is None:
+        raise HttpError(
+            404,
+            _("No se encontró ningún protocolo con el código «%(code)s».")
+            % {"code": code.strip()},
+        )
+    return protocol_to_dict(protocol)
+
+
+@router.post("/protocols/bulk-status", url_name="protocol_bulk_status")
+def protocol_bulk_status_endpoint(
+    request: HttpRequest, payload: BulkStatusIn
+) -> HttpResponse:
+    require_role(request.user, Role.ADMIN)
+    job = protocol_bulk_status_start(
+        protocol_ids=payload.protocol_ids,
+        status=payload.status,
+        note=payload.note,
+        user=request.user,
+    )
+    return job_accepted(job)
+
+
+@router.get("/protocols/{protocol_id}", url_name="protocol_get")
+def protocol_get_endpoint(request: HttpRequest, protocol_id: int) -> dict[str, Any]:
+    return protocol_to_dict(protocol_get_for(user=request.user, pk=protocol_id))
+
+
+@router.post("/protocols/{protocol_id}/receive", url_name="protocol_receive")
+def protocol_receive_endpoint(
+    request: HttpRequest, protocol_id: int, payload: ReceiveIn
+) -> dict[str, Any]:
+    require_role(request.user, *STAFF_ROLES)
+    protocol = protocol_get_for(user=request.user, pk=protocol_id)
+    protocol = protocol_receive(
+        protocol=protocol,
+        received_by=request.user,
+        sample_condition=payload.sample_condition,
+        containers=payload.containers,
+        discrepancies=payload.discrepancies,
+        notes=payload.notes,
+    )
+    return protocol_to_dict(protocol_get_for(user=request.user, pk=protocol.pk))
+
+
+@router.post("/protocols/{protocol_id}/reject", url_name="protocol_reject")
+def protocol_reject_endpoint(
+    request: HttpRequest, protocol_id: int, payload: RejectIn
+) -> dict[str, Any]:
+    require_role(request.user, *STAFF_ROLES)
+    protocol = protocol_get_for(user=request.user, pk=protocol_id)
+    protocol_reject(protocol=protocol, rejected_by=request.user, reason=payload.reason)
+    return protocol_to_dict(protocol_get_for(user=request.user, pk=protocol.pk))
+
+
+@router.post("/protocols/{protocol_id}/status", url_name="protocol_status")
+def protocol_status_endpoint(
+    request: HttpRequest, protocol_id: int, payload: StatusIn
+) -> dict[str, Any]:
+    require_role(request.user, *STAFF_ROLES)
+    protocol = protocol_get_for(user=request.user, pk=protocol_id)
+    protocol_status_change(
+        protocol=protocol,
+        to_status=payload.status,
+        user=request.user,
+        note=payload.note,
+    )
+    return protocol_to_dict(protocol_get_for(user=request.user, pk=protocol.pk))
+
+
+@router.get("/protocols/{protocol_id}/history", url_name="protocol_history")
+def protocol_history_endpoint(
+    request: HttpRequest, protocol_id: int
+) -> list[dict[str, Any]]:
+    protocol = protocol_get_for(user=request.user, pk=protocol_id)
+    return [history_to_dict(row) for row in protocol_history(protocol=protocol)]

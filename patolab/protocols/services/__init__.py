@@ -1,15 +1,36 @@
 """Public protocol services (see STYLE.md: services write, selectors read)."""
 
+from .bulk import (
+    BULK_STATUS_KIND,
+    protocol_bulk_status_run,
+    protocol_bulk_status_start,
+)
+from .manual import protocol_status_change
+from .numbering import counter_next, protocol_number_next, temporary_code_next
+from .reception import protocol_receive, protocol_reject
 from .status import (
     TRANSITIONS,
     protocol_allowed_transitions,
     protocol_can_transition,
     protocol_transition,
 )
+from .submission import SUBMISSION_FIELDS, protocol_create, protocol_validate_submission
 
 __all__ = [
+    "BULK_STATUS_KIND",
+    "SUBMISSION_FIELDS",
     "TRANSITIONS",
+    "counter_next",
     "protocol_allowed_transitions",
+    "protocol_bulk_status_run",
+    "protocol_bulk_status_start",
     "protocol_can_transition",
+    "protocol_create",
+    "protocol_number_next",
+    "protocol_receive",
+    "protocol_reject",
+    "protocol_status_change",
     "protocol_transition",
+    "protocol_validate_submission",
+    "temporary_code_next",
 ]

@@ -1,0 +1,81 @@
+"""Protocol -> JSON dicts for the API (API.md field names)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import Protocol, ProtocolStatusHistory
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def protocol_latest_report(protocol: Protocol) -> dict[str, Any] | None:
+    # Uses the prefetch cache when the selector prefetched `reports`.
+    reports = list(protocol.reports.all())  # type: ignore[attr-defined]
+    if not reports:
+        return None
+    latest = max(reports, key=lambda r: (r.version, r.pk))
+    return {"id": latest.pk, "status": latest.status}
+
+
+def reception_to_dict(protocol: Protocol) -> dict[str, Any] | None:
+    reception = getattr(protocol, "reception", None)
+    if reception is None:
+        return None
+    return {
+        "sample_condition": reception.sample_condition,
+        "containers": reception.containers_received,
+        "discrepancies": reception.discrepancies,
+        "notes": reception.notes,
+        "received_by": reception.received_by.get_username(),
+        "received_at": _iso(reception.received_at),
+    }
+
+
+def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
+    vet = protocol.veterinarian
+    received = protocol.protocol_number is not None
+    return {
+        "id": protocol.pk,
+        "analysis_type": protocol.analysis_type,
+        "status": protocol.status,
+        "temporary_code": protocol.temporary_code,
+        "protocol_number": protocol.protocol_number,
+        "veterinarian": {"id": vet.pk, "name": vet.full_name},
+        "species": protocol.species,
+        "breed": protocol.breed,
+        "sex": protocol.sex,
+        "age": protocol.age,
+        "animal_name": protocol.animal_name,
+        "owner_name": protocol.owner_name,
+        "presumptive_diagnosis": protocol.presumptive_diagnosis,
+        "clinical_history": protocol.clinical_history,
+        "sample_description": protocol.sample_description,
+        "sampling_date": protocol.sampling_date.isoformat(),
+        "academic_interest": protocol.academic_interest,
+        "technique": protocol.technique,
+        "sampling_site": protocol.sampling_site,
+        "slides": protocol.slides,
+        "material_submitted": protocol.material_submitted,
+        "containers": protocol.containers,
+        "preservation": protocol.preservation,
+        "rejection_reason": protocol.rejection_reason,
+        "submitted_at": _iso(protocol.submitted_at),
+        "received_at": _iso(protocol.received_at),
+        "report_sent_at": _iso(protocol.report_sent_at),
+        "reception": reception_to_dict(protocol),
+        "label_url": f"/api/v1/protocols/{protocol.pk}/label.pdf" if received else None,
+        "report": protocol_latest_report(protocol),
+    }
+
+
+def history_to_dict(row: ProtocolStatusHistory) -> dict[str, Any]:
+    return {
+        "from_status": row.from_status or None,
+        "to_status": row.to_status,
+        "changed_by": row.changed_by.get_username() if row.changed_by else None,
+        "changed_at": _iso(row.changed_at),
+        "note": row.note,
+    }

@@ -1,0 +1,193 @@
+"""Reception and rejection of submitted samples by lab staff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from patolab.core.errors import Conflict, ValidationFailed
+
+from ..models import Protocol, ProtocolStatus, Reception, SampleCondition
+from .numbering import protocol_number_next
+from .status import protocol_transition
+
+
+def _assert_receivable(protocol: Protocol, *, action: str) -> None:
+    if protocol.status == ProtocolStatus.REJECTED:
+        raise Conflict(
+            _("El protocolo %(code)s fue rechazado; no se puede %(action)s.")
+            % {"code": protocol.code, "action": action},
+            code="protocol_rejected",
+        )
+    if protocol.protocol_number or protocol.status in (
+        ProtocolStatus.RECEIVED,
+        ProtocolStatus.PROCESSING,
+        ProtocolStatus.READY,
+        ProtocolStatus.REPORT_SENT,
+    ):
+        raise Conflict(
+            _("El protocolo %(code)s ya fue recibido.") % {"code": protocol.code},
+            code="already_received",
+        )
+    if protocol.status != ProtocolStatus.SUBMITTED:
+        raise Conflict(
+            _("El protocolo %(code)s está «%(status)s»; no se puede %(action)s.")
+            % {
+                "code": protocol.code,
+                "status": ProtocolStatus(protocol.status).label,
+                "action": action,
+            },
+            code="not_submitted",
+        )
+
+
+def _as_count(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@transaction.atomic
+def protocol_receive(
+    *,
+    protocol: Protocol,
+    received_by: Any,
+    sample_condition: str,
+    containers: Any,
+    discrepancies: str = "",
+    notes: str = "",
+    notify: bool = True,
+    received_at: datetime | None = None,
+) -> Protocol:
+    """Register the arrival of a submitted sample.
+
+    Locks the protocol row (two receptions of the same protocol serialise and
+    the second gets 409), assigns the definitive number from the per-type,
+    per-year counter, writes the Reception row and moves the protocol to
+    `received` (history row). E-mails (on commit): reception notice (per the
+    vet's preference) and, when the received count differs from the declared
+    one, the discrepancies notice. Errors: 409 rejected / already received /
+    not submitted; 400 bad condition, count < 1, or a count that differs from
+    the declared one without a discrepancies text. Nothing changes on error.
+    Callers check the role (lab staff or admin). `notify=False` and
+    `received_at` exist for the demo seed.
+    """
+    locked = Protocol.objects.select_for_update().get(pk=protocol.pk)
+    _assert_receivable(locked, action=_("recibir"))
+
+    errors: dict[str, list[str]] = {}
+    if sample_condition not in SampleCondition.values:
+        errors["sample_condition"] = [
+            _("Este campo es obligatorio.")
+            if not sample_condition
+            else _("Estado de la muestra inválido (optimal, acceptable o suboptimal).")
+        ]
+    count = _as_count(containers)
+    discrepancies = (discrepancies or "").strip()
+    notes = (notes or "").strip()
+    if containers is None or containers == "":
+        errors["containers"] = [_("Este campo es obligatorio.")]
+    elif count is None:
+        errors["containers"] = [_("Debe ser un número entero.")]
+    elif count < 1:
+        errors["containers"] = [_("Debe recibirse al menos un recipiente.")]
+    elif count > 100:
+        errors["containers"] = [_("Como máximo 100 recipientes.")]
+    elif count != locked.declared_count and not discrepancies:
+        errors["discrepancies"] = [
+            _(
+                "Se declararon %(declared)d y se recibieron %(received)d: "
+                "describa la discrepancia."
+            )
+            % {"declared": locked.declared_count, "received": count}
+        ]
+    if errors:
+        raise ValidationFailed(
+            _("Revise los datos de la recepción."), code="invalid", errors=errors
+        )
+    assert count is not None
+
+    when = received_at or timezone.now()
+    # The number is taken inside this transaction: a later failure rolls the
+    # counter back too, so numbers stay gap-free.
+    locked.protocol_number = protocol_number_next(
+        analysis_type=locked.analysis_type, year=timezone.localdate(when).year
+    )
+    locked.received_at = when
+    locked.save(update_fields=["protocol_number", "received_at", "updated_at"])
+    Reception.objects.create(
+        protocol=locked,
+        sample_condition=sample_condition,
+        containers_received=count,
+        discrepancies=discrepancies,
+        notes=notes,
+        received_by=received_by,
+        received_at=when,
+    )
+    protocol_transition(
+        protocol=locked,
+        to_status=ProtocolStatus.RECEIVED,
+        user=received_by,
+        note=discrepancies,
+    )
+    # labels: queued by patolab.labels (wired by the lead)
+    if notify:
+        from patolab.notifications import emails
+
+        emails.protocol_received(protocol=locked)
+        if count != locked.declared_count:
+            emails.protocol_discrepancies(protocol=locked)
+    return locked
+
+
+@transaction.atomic
+def protocol_reject(
+    *, protocol: Protocol, rejected_by: Any, reason: str, notify: bool = True
+) -> Protocol:
+    """Reject a submitted sample at reception with a reason.
+
+    Locks the row; 409 if it was already received or rejected; 400 without a
+    reason. Stores the reason, moves to `rejected` (history row with the
+    reason) and queues the rejection e-mail on commit (always sent). Callers
+    check the role (lab staff or admin).
+    """
+    locked = Protocol.objects.select_for_update().get(pk=protocol.pk)
+    if locked.status == ProtocolStatus.REJECTED:
+        raise Conflict(
+            _("El protocolo %(code)s ya fue rechazado.") % {"code": locked.code},
+            code="already_rejected",
+        )
+    _assert_receivable(locked, action=_("rechazar"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Indique el motivo del rechazo."),
+            code="invalid",
+            errors={"reason": [_("Este campo es obligatorio.")]},
+        )
+    if len(reason) > 5000:
+        raise ValidationFailed(
+            _("El motivo es demasiado largo."),
+            code="invalid",
+            errors={"reason": [_("Como máximo 5000 caracteres.")]},
+        )
+    locked.rejection_reason = reason
+    locked.save(update_fields=["rejection_reason", "updated_at"])
+    protocol_transition(
+        protocol=locked,
+        to_status=ProtocolStatus.REJECTED,
+        user=rejected_by,
+        note=reason,
+    )
+    if notify:
+        from patolab.notifications import emails
+
+        emails.protocol_rejected(protocol=locked)
+    return locked
