@@ -1,0 +1,58 @@
+"""Why this test exists: protocol numbers must be gap-free and unique even when
+many receptions happen at the same moment (DESIGN section 3). Only a real
+PostgreSQL with real concurrent connections can prove the row lock works."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from patolab.protocols.models import Protocol
+from patolab.protocols.services import protocol_receive
+
+from .factories import make_protocol
+
+N = 50
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL row locks"
+)
+def test_fifty_parallel_receptions_get_fifty_distinct_consecutive_numbers(
+    transactional_db, vet_owner, technician
+):
+    protocols = [make_protocol(vet_owner) for _ in range(N)]
+    barrier = threading.Barrier(N)
+    errors: list[BaseException] = []
+
+    def receive(protocol_id: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            protocol_receive(
+                protocol=Protocol.objects.get(pk=protocol_id),
+                received_by=technician,
+                sample_condition="optimal",
+                containers=2,
+                notify=False,
+            )
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=receive, args=(p.pk,)) for p in protocols]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    numbers = list(
+        Protocol.objects.exclude(protocol_number=None).values_list(
+            "protocol_number", flat=True
+        )
+    )
+    yy = timezone.localdate().year % 100
+    assert sorted(numbers) == [f"HP {yy:02d}/{i:03d}" for i in range(1, N + 1)]
