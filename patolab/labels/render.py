@@ -120,15 +120,22 @@ def fit_size(text: str, font: str, width: float, max_size: float) -> float:
     return max(NUMBER_MIN_SIZE, int(10 * max_size * width / natural) / 10)
 
 
-def _draw_label(canvas: Canvas, item: LabelData, n: int, layout: QrLayout) -> None:
-    # QR on the right, aligned to the dot grid from the top-left corner (where
-    # rasterizers and print heads start), vertically centred.
-    qr_x = int((LABEL_WIDTH - QR_OUTER_MARGIN - layout.side) / DOT) * DOT
+def qr_origin(layout: QrLayout) -> tuple[float, float]:
+    """Bottom-left corner (quiet zone included) of the QR, in points.
+
+    On the right, vertically centred, aligned to the dot grid counted from the
+    top-left corner (where rasterizers and print heads start), so snapped
+    modules land on whole dots.
+    """
+    x = int((LABEL_WIDTH - QR_OUTER_MARGIN - layout.side) / DOT) * DOT
     top_gap = (LABEL_HEIGHT - layout.side) / 2
-    qr_top = LABEL_HEIGHT - round(top_gap / DOT) * DOT
-    draw_qr(
-        canvas, item.url, qr_x, qr_top - layout.side, layout.side, level=layout.level
-    )
+    top = LABEL_HEIGHT - round(top_gap / DOT) * DOT
+    return x, top - layout.side
+
+
+def _draw_label(canvas: Canvas, item: LabelData, n: int, layout: QrLayout) -> None:
+    qr_x, qr_y = qr_origin(layout)
+    draw_qr(canvas, item.url, qr_x, qr_y, layout.side, level=layout.level)
 
     x = TEXT_MARGIN
     width = qr_x - GAP - x
