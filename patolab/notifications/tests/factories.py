@@ -43,3 +43,23 @@ def make_received_protocol(vet_user: User, **fields: Any) -> Protocol:
         received_at=timezone.now(),
         **fields,
     )
+
+
+def make_finalized_report(
+    protocol: Protocol, histopathologist: User, *, pdf: bytes = b"%PDF-1.4 demo"
+) -> Any:
+    """A finalized report whose PDF is stored in the default storage."""
+    from patolab.core.files import sha256_hex, store_bytes
+    from patolab.reports.models import Report, ReportStatus
+
+    report = Report.objects.create(
+        protocol=protocol,
+        histopathologist=histopathologist,
+        status=ReportStatus.FINALIZED,
+        diagnosis="Lipoma.",
+        finalized_at=timezone.now(),
+    )
+    report.pdf_file = store_bytes(f"reports/test-{report.pk}.pdf", pdf)
+    report.pdf_sha256 = sha256_hex(pdf)
+    report.save(update_fields=["pdf_file", "pdf_sha256"])
+    return report
