@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -105,13 +105,12 @@ def _submitting_vet(user: Any, veterinarian_id: int | None) -> Veterinarian:
 
 
 @router.post("/protocols", url_name="protocol_create")
-def protocol_create_endpoint(
-    request: HttpRequest, payload: ProtocolIn
-) -> tuple[int, dict[str, Any]]:
+def protocol_create_endpoint(request: HttpRequest, payload: ProtocolIn) -> HttpResponse:
     data = payload.dict(exclude_none=True)
     vet = _submitting_vet(request.user, data.pop("veterinarian_id", None))
     protocol = protocol_create(veterinarian=vet, created_by=request.user, **data)
-    return 201, protocol_to_dict(protocol_get_for(user=request.user, pk=protocol.pk))
+    body = protocol_to_dict(protocol_get_for(user=request.user, pk=protocol.pk))
+    return JsonResponse(body, status=201)
 
 
 @router.get("/protocols", url_name="protocol_list")
