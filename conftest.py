@@ -149,24 +149,36 @@ def purge_broker() -> None:
             pass
 
 
-@pytest.fixture
-def celery_worker(transactional_db: None, purge_broker: None) -> Iterator[Any]:
-    """A real Celery worker in a thread, consuming every queue of the real broker."""
+@pytest.fixture(scope="session")
+def _session_worker(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
+    """One real Celery worker thread for the whole session. (Restarting an
+    in-process worker per test leaves ETA retries stuck in the second one.)"""
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
 
-    with start_worker(
-        app,
-        pool="threads",
-        concurrency=2,
-        queues=QUEUES.split(","),
-        perform_ping_check=False,
-        loglevel="WARNING",
-        shutdown_timeout=30,
-    ) as worker:
+    with (
+        django_db_blocker.unblock(),
+        start_worker(
+            app,
+            pool="threads",
+            concurrency=2,
+            queues=QUEUES.split(","),
+            perform_ping_check=False,
+            loglevel=os.environ.get("TEST_WORKER_LOGLEVEL", "WARNING"),
+            shutdown_timeout=30,
+        ) as worker,
+    ):
         yield worker
     connections.close_all()
+
+
+@pytest.fixture
+def celery_worker(
+    transactional_db: None, purge_broker: None, _session_worker: Any
+) -> Any:
+    """A real Celery worker (a thread) consuming every queue of the real broker."""
+    return _session_worker
 
 
 def database_url_for_subprocess() -> str:

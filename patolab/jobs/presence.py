@@ -31,6 +31,9 @@ def _beat(hostname: str) -> None:
                 )
             except Exception:
                 logger.exception("worker presence update failed")
+            finally:
+                # Don't hold a connection between beats (lets test databases drop).
+                connection.close()
             if _stop.wait(settings.WORKER_PRESENCE_SECONDS):
                 break
         WorkerPresence.objects.filter(hostname=hostname).delete()
