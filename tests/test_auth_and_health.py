@@ -99,7 +99,7 @@ def test_up_returns_503_naming_the_broker_when_it_is_down(transactional_db):
         "r = Client().get('/up');"
         "print(json.dumps({'status': r.status_code, 'body': r.json()}))"
     )
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
         env=subprocess_env(

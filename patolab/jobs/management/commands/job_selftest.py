@@ -22,7 +22,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--steps", type=int, default=3)
         parser.add_argument("--delay", type=float, default=0.2)
-        parser.add_argument("--wait", type=float, default=30.0, help="seconds; 0 = no wait")
+        parser.add_argument(
+            "--wait", type=float, default=30.0, help="seconds; 0 = no wait"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
@@ -42,4 +44,6 @@ class Command(BaseCommand):
             if job.state == JobState.FAILED:
                 raise CommandError(f"job {job.pk} failed: {job.error}")
             time.sleep(0.2)
-        raise CommandError(f"job {job.pk} not finished after {options['wait']}s ({job.state})")
+        raise CommandError(
+            f"job {job.pk} not finished after {options['wait']}s ({job.state})"
+        )
