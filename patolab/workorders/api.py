@@ -1,3 +1,203 @@
-from ninja import Router
+"""Work orders and pricing (API.md "Work orders"); same services as the web UI."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from patolab.accounts.models import Role, Veterinarian
+from patolab.accounts.permissions import require_role
+from patolab.core.api import paginate
+from patolab.core.files import file_response
+from patolab.jobs.api import job_accepted
+
+from .documents import workorder_pdf_filename, workorder_pdf_get_or_start
+from .pricing import pricing_valid_on
+from .selectors import workorder_get_for, workorder_list_for
+from .serializers import pricing_to_dict, workorder_to_dict
+from .services import (
+    LineInput,
+    workorder_create,
+    workorder_issue,
+    workorder_mark_sent,
+    workorder_set_payment_status,
+    workorder_update,
+)
 
 router = Router(tags=["workorders"])
+
+RETRY_AFTER_SECONDS = "1"
+
+
+class LineIn(Schema):
+    # Loose types on purpose: the service validates and names the bad line.
+    code: str
+    quantity: Any = 1
+    discount_percent: Any = 0
+    protocol_id: Any = None
+
+
+class WorkOrderIn(Schema):
+    veterinarian_id: int
+    protocol_ids: list[Any]
+    lines: list[LineIn] | None = None
+    auto_protocol_lines: bool | None = None
+    tax_condition: str
+    billing_name: str = ""
+    cuit: str = ""
+    advance_payment: Any = 0
+    notes: str = ""
+
+
+class WorkOrderPatch(Schema):
+    lines: list[LineIn] | None = None
+    notes: str | None = None
+    billing_name: str | None = None
+    cuit: str | None = None
+    tax_condition: str | None = None
+    advance_payment: Any = None
+
+
+class PaymentIn(Schema):
+    payment_status: str
+
+
+def _lines(items: list[LineIn] | None) -> list[LineInput] | None:
+    if items is None:
+        return None
+    return [LineInput(**item.dict()) for item in items]
+
+
+def _staff(request: HttpRequest) -> None:
+    require_role(request.user, Role.LAB_STAFF)
+
+
+def _reader(request: HttpRequest) -> None:
+    require_role(request.user, Role.LAB_STAFF, Role.VETERINARIAN)
+
+
+@router.get("/pricing", url_name="pricing_list")
+def pricing_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """The catalog valid today."""
+    return [pricing_to_dict(item) for item in pricing_valid_on()]
+
+
+@router.post("/workorders", url_name="workorder_create")
+def workorder_create_endpoint(request: HttpRequest, payload: WorkOrderIn) -> Any:
+    _staff(request)
+    vet = get_object_or_404(Veterinarian, pk=payload.veterinarian_id)
+    wo = workorder_create(
+        veterinarian=vet,
+        protocols=payload.protocol_ids,
+        lines=_lines(payload.lines),
+        auto_protocol_lines=payload.auto_protocol_lines,
+        tax_condition=payload.tax_condition,
+        billing_name=payload.billing_name,
+        cuit=payload.cuit,
+        advance_payment=payload.advance_payment,
+        notes=payload.notes,
+        created_by=request.user,
+    )
+    wo = workorder_get_for(user=request.user, pk=wo.pk)
+    return JsonResponse(workorder_to_dict(wo), status=201)
+
+
+@router.get("/workorders", url_name="workorder_list")
+def workorder_list_endpoint(
+    request: HttpRequest,
+    status: str = "",
+    payment_status: str = "",
+    veterinarian_id: int | None = None,
+    q: str = "",
+    created_from: date | None = None,
+    created_to: date | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    _reader(request)
+    qs = workorder_list_for(
+        user=request.user,
+        filters={
+            "status": status,
+            "payment_status": payment_status,
+            "veterinarian": veterinarian_id,
+            "q": q,
+            "date_from": created_from,
+            "date_to": created_to,
+        },
+    ).prefetch_related("lines", "protocol_links__protocol")
+    return paginate(request, qs, workorder_to_dict, page=page, page_size=page_size)
+
+
+@router.get("/workorders/{workorder_id}", url_name="workorder_get")
+def workorder_get_endpoint(request: HttpRequest, workorder_id: int) -> dict[str, Any]:
+    _reader(request)
+    return workorder_to_dict(workorder_get_for(user=request.user, pk=workorder_id))
+
+
+@router.patch("/workorders/{workorder_id}", url_name="workorder_patch")
+def workorder_patch_endpoint(
+    request: HttpRequest, workorder_id: int, payload: WorkOrderPatch
+) -> dict[str, Any]:
+    _staff(request)
+    wo = workorder_get_for(user=request.user, pk=workorder_id)
+    workorder_update(
+        work_order=wo,
+        lines=_lines(payload.lines),
+        notes=payload.notes,
+        billing_name=payload.billing_name,
+        cuit=payload.cuit,
+        tax_condition=payload.tax_condition,
+        advance_payment=payload.advance_payment,
+        user=request.user,
+    )
+    return workorder_to_dict(workorder_get_for(user=request.user, pk=workorder_id))
+
+
+@router.post("/workorders/{workorder_id}/issue", url_name="workorder_issue")
+def workorder_issue_endpoint(request: HttpRequest, workorder_id: int) -> dict[str, Any]:
+    _staff(request)
+    wo = workorder_get_for(user=request.user, pk=workorder_id)
+    workorder_issue(work_order=wo, user=request.user)
+    return workorder_to_dict(workorder_get_for(user=request.user, pk=workorder_id))
+
+
+@router.post("/workorders/{workorder_id}/sent", url_name="workorder_sent")
+def workorder_sent_endpoint(request: HttpRequest, workorder_id: int) -> dict[str, Any]:
+    _staff(request)
+    wo = workorder_get_for(user=request.user, pk=workorder_id)
+    workorder_mark_sent(work_order=wo, user=request.user)
+    return workorder_to_dict(workorder_get_for(user=request.user, pk=workorder_id))
+
+
+@router.post("/workorders/{workorder_id}/payment", url_name="workorder_payment")
+def workorder_payment_endpoint(
+    request: HttpRequest, workorder_id: int, payload: PaymentIn
+) -> dict[str, Any]:
+    _staff(request)
+    wo = workorder_get_for(user=request.user, pk=workorder_id)
+    workorder_set_payment_status(
+        work_order=wo, payment_status=payload.payment_status, user=request.user
+    )
+    return workorder_to_dict(workorder_get_for(user=request.user, pk=workorder_id))
+
+
+@router.get("/workorders/{workorder_id}/pdf", url_name="workorder_pdf")
+def workorder_pdf_endpoint(request: HttpRequest, workorder_id: int) -> HttpResponse:
+    """API.md "Documents": 200 PDF (ETag, 304) when current; 202 {"job"} with
+    Retry-After while it is (re)generated; asking again joins the same job."""
+    _reader(request)
+    wo = workorder_get_for(user=request.user, pk=workorder_id)
+    pdf, job = workorder_pdf_get_or_start(work_order=wo, user=request.user)
+    if pdf is None:
+        assert job is not None
+        response = job_accepted(job, extra={})
+        response["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
+    return file_response(
+        request, path=pdf.file, sha256=pdf.sha256, filename=workorder_pdf_filename(wo)
+    )

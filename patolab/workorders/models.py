@@ -145,3 +145,31 @@ class WorkOrderLine(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+
+
+class WorkOrderPdf(models.Model):
+    """A rendered PDF of a work order, keyed by the fingerprint of everything it
+    prints. The current PDF is the row whose fingerprint equals the fingerprint of
+    the work order as it is now; any other row is stale and is never served."""
+
+    work_order = models.ForeignKey(
+        WorkOrder, on_delete=models.CASCADE, related_name="pdfs"
+    )
+    fingerprint = models.CharField(_("huella"), max_length=64)
+    file = models.CharField(_("archivo"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(_("tamaño"))
+    created_at = models.DateTimeField(_("generado"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("PDF de orden de trabajo")
+        verbose_name_plural = _("PDFs de órdenes de trabajo")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_order", "fingerprint"], name="workorder_pdf_one_per_print"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_order} · {self.fingerprint[:12]}"

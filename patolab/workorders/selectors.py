@@ -1,0 +1,79 @@
+"""Reads of work orders and billable protocols; visibility is decided here."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from patolab.accounts.models import User, Veterinarian
+from patolab.accounts.permissions import scope_to_user
+from patolab.protocols.models import Protocol, ProtocolStatus
+
+from .models import WorkOrder
+
+# A protocol can be billed once the lab has received its sample.
+BILLABLE_STATUSES = (
+    ProtocolStatus.RECEIVED,
+    ProtocolStatus.PROCESSING,
+    ProtocolStatus.READY,
+    ProtocolStatus.REPORT_SENT,
+)
+
+
+def workorder_list_for(
+    *, user: User, filters: dict[str, Any] | None = None
+) -> QuerySet[WorkOrder]:
+    """Work orders the user may see (vets: their own), filtered by `status`,
+    `payment_status`, `veterinarian` (id), `q` (number, billing name, CUIT, vet),
+    `date_from` / `date_to` (creation date)."""
+    filters = filters or {}
+    qs = scope_to_user(
+        WorkOrder.objects.select_related("veterinarian"),
+        user,
+        vet_field="veterinarian",
+    )
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("payment_status"):
+        qs = qs.filter(payment_status=filters["payment_status"])
+    if filters.get("veterinarian"):
+        qs = qs.filter(veterinarian_id=filters["veterinarian"])
+    if filters.get("q"):
+        term = str(filters["q"]).strip()
+        qs = qs.filter(
+            Q(number__icontains=term)
+            | Q(billing_name__icontains=term)
+            | Q(cuit__icontains=term)
+            | Q(veterinarian__full_name__icontains=term)
+        )
+    date_from: date | None = filters.get("date_from")
+    date_to: date | None = filters.get("date_to")
+    if date_from:
+        qs = qs.filter(created_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(created_at__date__lte=date_to)
+    return qs.order_by("-created_at", "-id")
+
+
+def workorder_get_for(*, user: User, pk: object) -> WorkOrder:
+    """One work order with its lines and protocols; another vet's gives 404."""
+    qs = workorder_list_for(user=user).prefetch_related(
+        "lines", "protocol_links__protocol", "veterinarian__user"
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+def protocols_billable_for(*, veterinarian: Veterinarian) -> QuerySet[Protocol]:
+    """Received (or later) protocols of `veterinarian` not yet on a work order."""
+    return Protocol.objects.filter(
+        veterinarian=veterinarian,
+        status__in=BILLABLE_STATUSES,
+        work_order_link__isnull=True,
+    ).order_by("received_at", "id")
+
+
+def veterinarians_for_billing() -> QuerySet[Veterinarian]:
+    return Veterinarian.objects.order_by("full_name")
