@@ -1,0 +1,112 @@
+"""E-mail delivery end to end: a real Celery worker over the real broker and a
+real SMTP server (issue 3, "E-mail tests (real SMTP)")."""
+
+from __future__ import annotations
+
+import threading
+import time
+from email.header import decode_header, make_header
+
+import pytest
+from django.db import transaction
+
+from conftest import SmtpSink, free_port
+from patolab.notifications import emails
+from patolab.notifications.models import EmailLog, EmailStatus
+from patolab.notifications.tasks import email_send
+from patolab.notifications.tests.factories import make_received_protocol
+from patolab.notifications.tests.smtp import ScriptedSmtp, point_django_at
+
+pytestmark = pytest.mark.integration
+
+
+def subject_of(msg) -> str:
+    return str(make_header(decode_header(msg["Subject"])))
+
+
+def test_reception_email_is_delivered_once_to_the_right_address(
+    celery_worker, smtp_sink, vet_owner, wait
+):
+    vet = vet_owner.veterinarian
+    vet.notification_email = "recepcion@clinica.example"
+    vet.save()
+    with transaction.atomic():
+        protocol = make_received_protocol(vet_owner)
+        log = emails.protocol_received(protocol=protocol)
+    wait(lambda: EmailLog.objects.get(pk=log.pk).status == EmailStatus.SENT)
+    time.sleep(1)  # room for a duplicate to show up, if there were one
+    [msg] = smtp_sink.messages
+    assert msg["X-Envelope-To"] == "recepcion@clinica.example"
+    assert protocol.protocol_number in subject_of(msg)
+    assert EmailLog.objects.get(pk=log.pk).attempts == 1
+
+
+def test_email_arrives_once_when_smtp_comes_up_10_seconds_late(
+    celery_worker, settings, vet_owner, wait
+):
+    port = free_port()
+    point_django_at(settings, port)
+    settings.CELERY_RETRY_BACKOFF_MAX = 2  # keep retries short for the test
+    sink = SmtpSink(port=port)
+    starter = threading.Timer(10, sink.start)
+    starter.start()
+    try:
+        with transaction.atomic():
+            protocol = make_received_protocol(vet_owner)
+            log = emails.protocol_received(protocol=protocol)
+        # While the server is down the row goes back to queued with the error.
+        wait(lambda: EmailLog.objects.get(pk=log.pk).attempts >= 2, timeout=9)
+        row = EmailLog.objects.get(pk=log.pk)
+        assert row.status != EmailStatus.SENT
+        assert "ConnectionRefusedError" in row.last_error
+        wait(
+            lambda: EmailLog.objects.get(pk=log.pk).status == EmailStatus.SENT,
+            timeout=30,
+        )
+        time.sleep(3)
+        assert len(sink.messages) == 1
+        assert protocol.protocol_number in subject_of(sink.messages[0])
+        assert EmailLog.objects.get(pk=log.pk).last_error == ""
+    finally:
+        starter.cancel()
+        sink.stop()
+
+
+def test_the_send_task_delivered_twice_sends_once(
+    celery_worker, smtp_sink, vet_owner, wait
+):
+    smtp_sink.delay = 1  # keep the first run in `sending` while the others arrive
+    with transaction.atomic():
+        protocol = make_received_protocol(vet_owner)
+        log = emails.protocol_received(protocol=protocol)
+    # Two more deliveries of the same message (as a broker redelivery would).
+    email_send.delay(log.pk)
+    email_send.delay(log.pk)
+    wait(lambda: EmailLog.objects.get(pk=log.pk).status == EmailStatus.SENT)
+    email_send.delay(log.pk)  # and one after it was sent
+    time.sleep(3)
+    assert len(smtp_sink.messages) == 1
+    assert EmailLog.objects.get(pk=log.pk).attempts == 1
+
+
+def test_permanent_rejection_ends_failed_with_the_reason_and_no_retry(
+    celery_worker, settings, vet_owner, wait
+):
+    server = ScriptedSmtp(port=free_port(), rcpt_reply="550 5.1.1 Buzón inexistente")
+    server.start()
+    point_django_at(settings, server.port)
+    settings.CELERY_RETRY_BACKOFF_MAX = 1
+    try:
+        with transaction.atomic():
+            protocol = make_received_protocol(vet_owner)
+            log = emails.protocol_received(protocol=protocol)
+        wait(lambda: EmailLog.objects.get(pk=log.pk).status == EmailStatus.FAILED)
+        time.sleep(3)  # a retry would have run by now
+        row = EmailLog.objects.get(pk=log.pk)
+        assert row.status == EmailStatus.FAILED
+        assert row.attempts == 1
+        assert "550" in row.last_error
+        assert "Buzón inexistente" in row.last_error
+        assert server.messages == []
+    finally:
+        server.stop()
