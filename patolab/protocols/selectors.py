@@ -217,3 +217,24 @@ def protocol_history(*, protocol: Protocol) -> QuerySet[Any]:
 def protocol_emails(*, protocol: Protocol) -> QuerySet[Any]:
     """EmailLog rows for a protocol (staff only: callers check the role)."""
     return protocol.emails.all().order_by("-created_at")  # type: ignore[attr-defined, no-any-return]
+
+
+@dataclass(frozen=True)
+class ProtocolRow:
+    protocol: Protocol
+    due: datetime | None
+    overdue: bool
+
+
+def protocol_rows(*, protocols: Any, now: datetime | None = None) -> list[ProtocolRow]:
+    """Decorate protocols with the turnaround due date and overdue flag
+    (7 days HP / 3 days CT from reception until the report is sent)."""
+    now = now or timezone.now()
+    return [
+        ProtocolRow(
+            protocol=p,
+            due=protocol_turnaround_due(protocol=p),
+            overdue=protocol_is_overdue(protocol=p, now=now),
+        )
+        for p in protocols
+    ]

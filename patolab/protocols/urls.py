@@ -1,4 +1,27 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "protocols"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.protocol_list, name="protocol-list"),
+    path(
+        "nuevo/histopatologia/",
+        views.protocol_create_histopathology,
+        name="protocol-create-histopathology",
+    ),
+    path(
+        "nuevo/citologia/",
+        views.protocol_create_cytology,
+        name="protocol-create-cytology",
+    ),
+    path("recepcion/", views.reception_search, name="reception"),
+    path("recepcion/pendientes/", views.reception_pending, name="reception-pending"),
+    path(
+        "recepcion/historial/", views.reception_history_view, name="reception-history"
+    ),
+    path("<int:pk>/", views.protocol_detail, name="protocol-detail"),
+    path("<int:pk>/estado/", views.protocol_status_action, name="protocol-status"),
+    path("<int:pk>/recibir/", views.protocol_receive_view, name="protocol-receive"),
+    path("<int:pk>/rechazar/", views.protocol_reject_view, name="protocol-reject"),
+]

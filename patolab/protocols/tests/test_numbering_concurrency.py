@@ -38,7 +38,7 @@ def test_fifty_parallel_receptions_get_fifty_distinct_consecutive_numbers(
                 containers=2,
                 notify=False,
             )
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

@@ -1,0 +1,185 @@
+"""HTML forms. They check types and shape; the services own the rules and
+their errors are copied next to the matching field (`apply_domain_errors`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from patolab.accounts.models import Veterinarian
+from patolab.core.errors import DomainError
+
+from .models import AnalysisType, Protocol, ProtocolStatus, SampleCondition
+
+COMMON_FIELDS = [
+    "species",
+    "breed",
+    "sex",
+    "age",
+    "animal_name",
+    "owner_name",
+    "sampling_date",
+    "presumptive_diagnosis",
+    "clinical_history",
+    "sample_description",
+    "academic_interest",
+]
+HISTO_FIELDS = [*COMMON_FIELDS, "material_submitted", "containers", "preservation"]
+CYTO_FIELDS = [*COMMON_FIELDS, "technique", "sampling_site", "slides"]
+
+
+def apply_domain_errors(form: forms.Form, exc: DomainError) -> None:
+    """Show a service error next to its field (or on top of the form)."""
+    if not exc.errors:
+        form.add_error(None, exc.message)
+        return
+    for field, messages in exc.errors.items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+
+
+class _ProtocolForm(forms.ModelForm):
+    analysis_type: str = ""
+    veterinarian = forms.ModelChoiceField(
+        queryset=Veterinarian.objects.all(),
+        label=_("Veterinario/a"),
+        required=True,
+    )
+
+    class Meta:
+        model = Protocol
+        fields: list[str] = []
+        widgets = {
+            "sampling_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "clinical_history": forms.Textarea(attrs={"rows": 4}),
+            "presumptive_diagnosis": forms.Textarea(attrs={"rows": 2}),
+            "sample_description": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, choose_vet: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not choose_vet:
+            del self.fields["veterinarian"]
+        else:
+            # Admins submit on behalf of a veterinarian: show that choice first.
+            self.order_fields(["veterinarian"])
+        self.fields["sampling_date"].widget.attrs["max"] = (
+            timezone.localdate().isoformat()
+        )
+        self.fields["animal_name"].required = True
+
+    def _post_clean(self) -> None:
+        # Business validation happens in protocol_create (one place for the
+        # HTML form and the API); skip ModelForm's model validation.
+        pass
+
+    def service_data(self) -> dict[str, Any]:
+        data = {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "veterinarian"
+        }
+        data["analysis_type"] = self.analysis_type
+        return data
+
+
+class HistopathologyForm(_ProtocolForm):
+    analysis_type = AnalysisType.HISTOPATHOLOGY
+
+    class Meta(_ProtocolForm.Meta):
+        fields = HISTO_FIELDS
+
+
+class CytologyForm(_ProtocolForm):
+    analysis_type = AnalysisType.CYTOLOGY
+
+    class Meta(_ProtocolForm.Meta):
+        fields = CYTO_FIELDS
+
+
+class ProtocolFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Buscar"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("Código, número, animal, propietario…")}
+        ),
+    )
+    status = forms.ChoiceField(
+        label=_("Estado"),
+        required=False,
+        choices=[("", _("Todos")), *ProtocolStatus.choices],
+    )
+    analysis_type = forms.ChoiceField(
+        label=_("Tipo"),
+        required=False,
+        choices=[("", _("Todos")), *AnalysisType.choices],
+    )
+    received_from = forms.DateField(
+        label=_("Recibido desde"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    received_to = forms.DateField(
+        label=_("Recibido hasta"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def filters(self) -> dict[str, Any]:
+        if not self.is_valid():
+            return {k: v for k, v in self.cleaned_data.items() if v}
+        return dict(self.cleaned_data)
+
+
+class LookupForm(forms.Form):
+    code = forms.CharField(
+        label=_("Código temporal o número de protocolo"),
+        max_length=300,
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "off",
+                "class": "search",
+                "placeholder": _("Escanee o escriba el código y presione Enter"),
+            }
+        ),
+    )
+
+
+class ReceiveForm(forms.Form):
+    sample_condition = forms.ChoiceField(
+        label=_("Estado de la muestra"),
+        choices=SampleCondition.choices,
+        widget=forms.RadioSelect,
+    )
+    # No min_value here: the service owns the rule and its message.
+    containers = forms.IntegerField(label=_("Recipientes / portaobjetos recibidos"))
+    discrepancies = forms.CharField(
+        label=_("Discrepancias"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Obligatorio si la cantidad recibida difiere de la declarada."),
+    )
+    notes = forms.CharField(
+        label=_("Observaciones"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motivo del rechazo"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ProtocolStatus.choices)
+    note = forms.CharField(required=False, max_length=2000)
