@@ -110,3 +110,34 @@ def test_permanent_rejection_ends_failed_with_the_reason_and_no_retry(
         assert server.messages == []
     finally:
         server.stop()
+
+
+def test_bulk_reception_job_delivers_one_email_per_protocol(
+    celery_worker, smtp_sink, api, admin, vet_owner, vet_other, wait
+):
+    from patolab.jobs.models import Job, JobState
+
+    first = make_received_protocol(vet_owner)
+    second = make_received_protocol(vet_other)
+    response = api(admin).post(
+        "/api/v1/notifications/bulk",
+        {"protocol_ids": [first.pk, second.pk], "email_type": "reception"},
+    )
+    assert response.status_code == 202
+    job_id = response.json()["id"]
+    job = wait(
+        lambda: Job.objects.filter(pk=job_id, state=JobState.SUCCEEDED).first(),
+        timeout=30,
+    )
+    assert (job.result["sent"], job.result["skipped"], job.result["failed"]) == (
+        2,
+        0,
+        0,
+    )
+    wait(lambda: len(smtp_sink.messages) == 2)
+    time.sleep(1)
+    assert len(smtp_sink.messages) == 2
+    assert sorted(m["X-Envelope-To"] for m in smtp_sink.messages) == [
+        "vet_other@vet.example",
+        "vet_owner@vet.example",
+    ]
