@@ -38,11 +38,14 @@ MAX_BATCH = 500
 
 def protocol_absolute_url(protocol: Protocol) -> str:
     """What the QR encodes: `SITE_URL` + the protocol's detail page."""
-    try:
-        path = reverse("protocols:detail", kwargs={"pk": protocol.pk})
-    except NoReverseMatch:
-        # The protocols app names its detail page "protocols:detail"; until it
-        # exists, build the same path it will have.
+    for name in ("protocols:protocol-detail", "protocols:detail"):
+        try:
+            path = reverse(name, kwargs={"pk": protocol.pk})
+            break
+        except NoReverseMatch:
+            continue
+    else:
+        # Until the protocols app names its detail page, build the path it has.
         path = f"/protocolos/{protocol.pk}/"
     return f"{settings.SITE_URL}{path}"
 
