@@ -21,7 +21,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import (
     IntegrityError,
-    close_old_connections,
     connection,
     models,
     transaction,
@@ -134,18 +133,18 @@ def job_send(*, job_id: str, task_id: str, kind: str) -> None:
 def job_claim(*, job_id: str, task_id: str) -> Job | None:
     """Take a job for this delivery with one conditional UPDATE.
 
-    A queued job is claimed by whoever comes first. A running job is re-claimed
-    only by a redelivery of the same message (same task id) whose earlier run
-    stopped heart-beating, i.e. its worker died. Returns None when there is
-    nothing to do (missing, finished, or owned by a live run).
+    Only the message the row expects (its current task id) may claim it: a queued
+    job at once; a running one only when this is a redelivery of the same message
+    whose earlier run stopped heart-beating (its worker died). A stale copy of a
+    message the sweeper replaced, or a duplicate of a live run, gets None.
     """
     now = timezone.now()
     stale = now - timedelta(seconds=2 * settings.JOBS_HEARTBEAT_SECONDS)
     claimable = Q(state=JobState.QUEUED) | Q(
-        state=JobState.RUNNING, celery_task_id=task_id, heartbeat_at__lt=stale
+        state=JobState.RUNNING, heartbeat_at__lt=stale
     )
     updated = (
-        Job.objects.filter(pk=job_id)
+        Job.objects.filter(pk=job_id, celery_task_id=task_id)
         .filter(claimable)
         .update(
             state=JobState.RUNNING,
@@ -363,5 +362,4 @@ def job_sweep() -> dict[str, int]:
                 _send_on_commit(job=job)
                 counts["requeued" if state == JobState.QUEUED else "recovered"] += 1
                 logger.warning("job sweeper re-sent %s job %s", state, pk)
-    close_old_connections()
     return counts
