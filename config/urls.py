@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from patolab.core.health import up
+from patolab.reports.views import verify as report_verify
 
 from .api import api
 
@@ -11,6 +12,7 @@ admin.site.site_title = "Patolab"
 urlpatterns = [
     path("", include("patolab.core.urls")),
     path("up", up, name="up"),
+    path("verify/<uuid:verification_id>/", report_verify, name="verify"),
     path("cuentas/", include("patolab.accounts.urls")),
     path("trabajos/", include("patolab.jobs.urls")),
     path("protocolos/", include("patolab.protocols.urls")),

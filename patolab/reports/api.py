@@ -1,3 +1,148 @@
-from ninja import Router
+"""Reports API (API.md "Reports"): drafts, finalize job, PDF endpoint,
+regeneration and the public verification JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+
+from patolab.accounts.models import Role
+from patolab.accounts.permissions import require_role
+from patolab.core.api import paginate
+from patolab.core.errors import ValidationFailed
+from patolab.core.files import file_response
+from patolab.jobs.api import job_accepted
+from patolab.protocols.models import Protocol
+
+from .selectors import (
+    report_download_name,
+    report_get_by_verification,
+    report_get_for,
+    report_list_for,
+    report_pdf_pending_job,
+    report_verification,
+)
+from .serializers import report_to_dict
+from .services import (
+    report_create,
+    report_regenerate_start,
+    report_request_finalize,
+    report_update_draft,
+)
 
 router = Router(tags=["reports"])
+
+
+class ReportIn(Schema):
+    protocol_id: int
+    macroscopic: str = ""
+    microscopic: str = ""
+    diagnosis: str = ""
+    comments: str = ""
+
+
+class ReportPatch(Schema):
+    macroscopic: str | None = None
+    microscopic: str | None = None
+    diagnosis: str | None = None
+    comments: str | None = None
+
+
+class RegenerateIn(Schema):
+    report_ids: list[int] | None = None
+    all: bool = False
+
+
+@router.post("/reports", url_name="report_create")
+def report_create_endpoint(request: HttpRequest, payload: ReportIn) -> HttpResponse:
+    require_role(request.user, Role.HISTOPATHOLOGIST)
+    protocol = Protocol.objects.filter(pk=payload.protocol_id).first()
+    if protocol is None:
+        raise ValidationFailed(
+            _("Datos inválidos."),
+            errors={"protocol_id": [_("El protocolo no existe.")]},
+        )
+    report = report_create(
+        protocol=protocol,
+        histopathologist=request.user,
+        **payload.dict(exclude={"protocol_id"}),
+    )
+    return _json(report_to_dict(report), status=201)
+
+
+@router.get("/reports", url_name="report_list")
+def report_list(
+    request: HttpRequest,
+    status: str = "",
+    q: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    qs = report_list_for(user=request.user, status=status, q=q)
+    return paginate(request, qs, report_to_dict, page=page, page_size=page_size)
+
+
+@router.get("/reports/{report_id}", url_name="report_get")
+def report_get(request: HttpRequest, report_id: int) -> dict[str, Any]:
+    return report_to_dict(report_get_for(user=request.user, pk=report_id))
+
+
+@router.patch("/reports/{report_id}", url_name="report_patch")
+def report_patch(
+    request: HttpRequest, report_id: int, payload: ReportPatch
+) -> dict[str, Any]:
+    report = report_get_for(user=request.user, pk=report_id)
+    require_role(request.user, Role.HISTOPATHOLOGIST)
+    report = report_update_draft(
+        report=report, user=request.user, **payload.dict(exclude_unset=True)
+    )
+    return report_to_dict(report)
+
+
+@router.post("/reports/regenerate", url_name="report_regenerate")
+def report_regenerate(request: HttpRequest, payload: RegenerateIn) -> HttpResponse:
+    job = report_regenerate_start(
+        user=request.user, report_ids=payload.report_ids, all_reports=payload.all
+    )
+    return job_accepted(job)
+
+
+@router.post("/reports/{report_id}/finalize", url_name="report_finalize")
+def report_finalize(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = report_get_for(user=request.user, pk=report_id)
+    require_role(request.user, Role.HISTOPATHOLOGIST)
+    return job_accepted(report_request_finalize(report=report, user=request.user))
+
+
+@router.get("/reports/{report_id}/pdf", url_name="report_pdf")
+def report_pdf(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = report_get_for(user=request.user, pk=report_id)
+    job = report_pdf_pending_job(report=report)
+    if job is not None:
+        response = job_accepted(job, extra={})
+        response["Retry-After"] = "1"
+        return response
+    return file_response(
+        request,
+        path=report.pdf_file,
+        sha256=report.pdf_sha256,
+        filename=report_download_name(report=report),
+    )
+
+
+@router.get("/verify/{verification_id}", auth=None, url_name="report_verify")
+def report_verify(
+    request: HttpRequest, verification_id: UUID, sha256: str = ""
+) -> dict[str, Any]:
+    report = report_get_by_verification(verification_id=verification_id)
+    return report_verification(report=report, sha256=sha256).as_dict()
+
+
+def _json(body: dict[str, Any], *, status: int) -> HttpResponse:
+    from django.http import JsonResponse
+
+    return JsonResponse(body, status=status)

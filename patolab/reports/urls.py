@@ -1,4 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "reports"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.work_queue, name="queue"),
+    path("lista/", views.report_list, name="list"),
+    path("protocolo/<int:protocol_pk>/nuevo/", views.report_new, name="create"),
+    path("<int:pk>/", views.report_detail, name="detail"),
+    path("<int:pk>/editar/", views.report_edit, name="edit"),
+    path(
+        "<int:pk>/finalizacion/<uuid:job_id>/",
+        views.report_finalizing,
+        name="finalizing",
+    ),
+    path("<int:pk>/pdf/", views.report_pdf, name="pdf"),
+    path("<int:pk>/enmendar/", views.report_amend_view, name="amend"),
+]

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+
+
+class ReportForm(forms.Form):
+    macroscopic = forms.CharField(
+        label=_("Descripción macroscópica"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    microscopic = forms.CharField(
+        label=_("Descripción microscópica"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+    )
+    diagnosis = forms.CharField(
+        label=_("Diagnóstico"),
+        required=False,
+        help_text=_("Obligatorio para finalizar."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    comments = forms.CharField(
+        label=_("Comentarios"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class AmendForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motivo de la enmienda"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class VerifyUploadForm(forms.Form):
+    file = forms.FileField(label=_("PDF del informe"))
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("El archivo es demasiado grande (máx. 25 MB).")
+            )
+        return upload

@@ -1,0 +1,35 @@
+"""Job kinds of the reports app (auto-imported by the jobs app)."""
+
+from __future__ import annotations
+
+import smtplib
+from typing import Any
+
+from patolab.jobs.models import Job
+from patolab.jobs.registry import register
+from patolab.jobs.services import Progress, target_pk
+
+from .services import (
+    FINALIZE_KIND,
+    REGENERATE_KIND,
+    report_finalize_execute,
+    report_regenerate_execute,
+)
+
+
+@register(
+    FINALIZE_KIND,
+    queue="pdf_generation",
+    # Storage (OSError) and mail-server hiccups are transient: retry with backoff.
+    retry_on=(OSError, smtplib.SMTPException),
+    title="Finalizar informe",
+)
+def report_finalize(job: Job, progress: Progress) -> dict[str, Any]:
+    """Render, store, e-mail and close one report. Idempotent (see service)."""
+    return report_finalize_execute(report_id=int(target_pk(job)), user=job.requested_by)
+
+
+@register(REGENERATE_KIND, queue="bulk", title="Regenerar PDFs de informes")
+def reports_regenerate(job: Job, progress: Progress) -> dict[str, Any]:
+    """Re-render many reports with per-item errors and bounded progress."""
+    return report_regenerate_execute(job=job, progress=progress)

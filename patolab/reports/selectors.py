@@ -1,0 +1,344 @@
+"""Reads of reports: visibility per role, the histopathologists' work queue,
+verification data and the already-loaded data the PDF renderer needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from patolab.accounts.models import User
+from patolab.accounts.permissions import scope_to_user
+from patolab.core.errors import Conflict
+from patolab.jobs.models import Job
+from patolab.protocols.models import (
+    TURNAROUND_DAYS,
+    AnalysisType,
+    Protocol,
+    ProtocolStatus,
+)
+
+from .models import Report, ReportPdf, ReportStatus
+from .pdf import ReportPdfData
+
+REPORTABLE_PROTOCOL_STATUSES = (
+    ProtocolStatus.RECEIVED,
+    ProtocolStatus.PROCESSING,
+    ProtocolStatus.READY,
+)
+FINAL_REPORT_STATUSES = (ReportStatus.FINALIZED, ReportStatus.SENT)
+
+
+def _base() -> QuerySet[Report]:
+    return Report.objects.select_related(
+        "protocol",
+        "protocol__veterinarian",
+        "histopathologist",
+        "supersedes",
+    )
+
+
+def report_list_for(*, user: User, status: str = "", q: str = "") -> QuerySet[Report]:
+    """Reports the user may see. Veterinarians: only their own protocols' and
+    only once finalized (a draft is not a report yet)."""
+    qs = scope_to_user(_base(), user, vet_field="protocol__veterinarian")
+    if user.is_authenticated and user.is_veterinarian:
+        qs = qs.filter(status__in=FINAL_REPORT_STATUSES)
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(
+            Q(protocol__protocol_number__icontains=q)
+            | Q(protocol__temporary_code__icontains=q)
+            | Q(protocol__animal_name__icontains=q)
+            | Q(protocol__veterinarian__full_name__icontains=q)
+        )
+    return qs.order_by("-created_at", "-id")
+
+
+def report_get_for(*, user: User, pk: object) -> Report:
+    """One report the user may see; Http404 otherwise (never 403)."""
+    try:
+        pk = int(str(pk))
+    except ValueError:
+        raise Http404 from None
+    return get_object_or_404(report_list_for(user=user), pk=pk)
+
+
+def report_versions(*, report: Report) -> list[Report]:
+    return list(
+        Report.objects.filter(protocol_id=report.protocol_id)
+        .select_related("histopathologist")
+        .order_by("version")
+    )
+
+
+def report_latest_for_protocol(*, protocol: Protocol) -> Report | None:
+    return Report.objects.filter(protocol=protocol).order_by("-version").first()
+
+
+def report_protocol_for_report(*, pk: object) -> Protocol:
+    """A protocol a histopathologist may start a report for (lab roles see
+    every protocol; the service checks its state)."""
+    return get_object_or_404(Protocol.objects.select_related("veterinarian"), pk=pk)
+
+
+def report_pdf_history(*, report: Report) -> list[ReportPdf]:
+    return list(report.pdfs.order_by("created_at", "id"))
+
+
+# ---------------------------------------------------------------- work queue
+@dataclass
+class QueueItem:
+    protocol: Protocol
+    report_id: int | None
+    report_status: str
+    days_waiting: int
+    target_days: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_waiting > self.target_days
+
+
+def report_work_queue(*, q: str = "", analysis_type: str = "") -> QuerySet[Protocol]:
+    """Protocols waiting for a report (received/processing/ready, no finalized
+    report), oldest reception first. Annotated with the current report's id
+    and status; `queue_items` adds turnaround flags per page."""
+    finished = Report.objects.filter(
+        protocol=OuterRef("pk"),
+        status__in=(*FINAL_REPORT_STATUSES, ReportStatus.FINALIZING),
+    )
+    latest = Report.objects.filter(protocol=OuterRef("pk")).order_by("-version")
+    qs = (
+        Protocol.objects.filter(status__in=REPORTABLE_PROTOCOL_STATUSES)
+        .exclude(Exists(finished))
+        .select_related("veterinarian")
+        .annotate(
+            report_id=Subquery(latest.values("pk")[:1]),
+            report_status=Subquery(latest.values("status")[:1]),
+        )
+    )
+    if analysis_type:
+        qs = qs.filter(analysis_type=analysis_type)
+    if q:
+        qs = qs.filter(
+            Q(protocol_number__icontains=q)
+            | Q(animal_name__icontains=q)
+            | Q(veterinarian__full_name__icontains=q)
+        )
+    return qs.order_by("received_at", "id")
+
+
+def queue_items(
+    protocols: list[Protocol], *, now: datetime | None = None
+) -> list[QueueItem]:
+    now = now or timezone.now()
+    items = []
+    for protocol in protocols:
+        received = protocol.received_at or protocol.submitted_at or now
+        items.append(
+            QueueItem(
+                protocol=protocol,
+                report_id=getattr(protocol, "report_id", None),
+                report_status=getattr(protocol, "report_status", None) or "",
+                days_waiting=(now - received).days,
+                target_days=TURNAROUND_DAYS.get(
+                    AnalysisType(protocol.analysis_type), 7
+                ),
+            )
+        )
+    return items
+
+
+# ---------------------------------------------------------------- verification
+def report_verification_url(*, report: Report) -> str:
+    path = reverse("verify", kwargs={"verification_id": report.verification_id})
+    return f"{settings.SITE_URL}{path}"
+
+
+def report_get_by_verification(*, verification_id: UUID | str) -> Report:
+    """Public lookup by verification UUID (only finalized versions exist
+    publicly; drafts 404)."""
+    return get_object_or_404(
+        _base().filter(status__in=FINAL_REPORT_STATUSES),
+        verification_id=verification_id,
+    )
+
+
+@dataclass
+class Verification:
+    report: Report
+    protocol_number: str
+    report_date: date | None
+    version: int
+    sha256: str
+    is_current: bool
+    superseded_by_version: int | None
+    pdfs: list[dict[str, Any]] = field(default_factory=list)
+    # Result of checking a given hash: "current", "superseded" or "unknown".
+    match: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "protocol_number": self.protocol_number,
+            "report_date": self.report_date.isoformat() if self.report_date else None,
+            "version": self.version,
+            "sha256": self.sha256,
+            "current": self.is_current,
+            "superseded_by_version": self.superseded_by_version,
+            "pdfs": [
+                {**pdf, "created_at": pdf["created_at"].isoformat()}
+                for pdf in self.pdfs
+            ],
+            "match": self.match,
+        }
+
+
+def report_verification(*, report: Report, sha256: str = "") -> Verification:
+    """Whether this version is the current one (not superseded by a finalized
+    amendment), its PDFs (current and earlier hashes) and, given a hash,
+    whether it matches the current PDF, an earlier one, or none."""
+    newer = (
+        Report.objects.filter(
+            protocol_id=report.protocol_id,
+            version__gt=report.version,
+            status__in=FINAL_REPORT_STATUSES,
+        )
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    pdfs = [
+        {
+            "sha256": pdf.sha256,
+            "created_at": pdf.created_at,
+            "reason": pdf.reason,
+            "current": pdf.sha256 == report.pdf_sha256 and newer is None,
+        }
+        for pdf in report.pdfs.order_by("created_at", "id")
+    ]
+    match = None
+    if sha256:
+        sha256 = sha256.strip().lower()
+        if sha256 == report.pdf_sha256 and newer is None:
+            match = "current"
+        elif any(pdf["sha256"] == sha256 for pdf in pdfs):
+            match = "superseded"
+        else:
+            match = "unknown"
+    return Verification(
+        report=report,
+        protocol_number=report.protocol.code,
+        report_date=timezone.localdate(report.finalized_at)
+        if report.finalized_at
+        else None,
+        version=report.version,
+        sha256=report.pdf_sha256,
+        is_current=newer is None,
+        superseded_by_version=newer,
+        pdfs=pdfs,
+        match=match,
+    )
+
+
+# ---------------------------------------------------------------- PDF data
+def report_download_name(*, report: Report) -> str:
+    from patolab.core.files import safe_filename
+
+    return safe_filename(report.protocol.code, f"v{report.version}", prefix="informe-")
+
+
+def report_pdf_data(*, report: Report) -> ReportPdfData:
+    """Everything the renderer prints, loaded from the report and its protocol.
+    The report date is `finalized_at`, fixed once, so a re-render gives the
+    same bytes."""
+    protocol = report.protocol
+    vet = protocol.veterinarian
+    if protocol.analysis_type == AnalysisType.CYTOLOGY:
+        material = ", ".join(
+            part
+            for part in (protocol.get_technique_display(), protocol.sampling_site)
+            if part
+        )
+    else:
+        material = protocol.material_submitted
+    if protocol.sample_description:
+        material = (
+            f"{material} ({protocol.sample_description})"
+            if material
+            else (protocol.sample_description)
+        )
+    report_date = (
+        timezone.localdate(report.finalized_at) if report.finalized_at else None
+    )
+    return ReportPdfData(
+        lab_name=settings.LAB_NAME,
+        protocol_number=protocol.code,
+        analysis_type=str(protocol.get_analysis_type_display()),
+        version=report.version,
+        report_date=report_date,
+        verification_url=report_verification_url(report=report),
+        verification_id=str(report.verification_id),
+        species=str(protocol.get_species_display()),
+        breed=protocol.breed,
+        sex=str(protocol.get_sex_display()),
+        age=protocol.age,
+        animal_name=protocol.animal_name,
+        owner_name=protocol.owner_name,
+        sampling_date=protocol.sampling_date,
+        received_date=timezone.localdate(protocol.received_at)
+        if protocol.received_at
+        else None,
+        material=material,
+        clinical_history=protocol.clinical_history,
+        presumptive_diagnosis=protocol.presumptive_diagnosis,
+        veterinarian_name=vet.full_name,
+        veterinarian_license=vet.license_number,
+        veterinarian_locality=vet.locality,
+        macroscopic=report.macroscopic,
+        microscopic=report.microscopic,
+        diagnosis=report.diagnosis,
+        comments=report.comments,
+        histopathologist_name=report.histopathologist.display_name,
+        amendment_reason=report.amendment_reason,
+        supersedes_version=report.supersedes.version if report.supersedes_id else None,
+    )
+
+
+# ---------------------------------------------------------------- PDF state
+def report_pdf_pending_job(*, report: Report) -> Job | None:
+    """For the PDF endpoints: the job producing this report's PDF right now
+    (finalization, or a regeneration that covers it), or None when the stored
+    PDF is current. A draft has no PDF: 409."""
+    from patolab.jobs.models import ACTIVE_STATES
+    from patolab.jobs.services import job_active_for
+
+    if report.status == ReportStatus.DRAFT:
+        raise Conflict(
+            _("El informe es un borrador: todavía no tiene PDF."), code="report_draft"
+        )
+    if report.status == ReportStatus.FINALIZING or not report.pdf_file:
+        job = job_active_for(kind="report.finalize", target=report)
+        if job is None:
+            raise Conflict(
+                _("La finalización del informe no terminó; vuelva a finalizarlo."),
+                code="report_pdf_unavailable",
+            )
+        return job
+    # Regeneration jobs have no per-report target; there are few active ones,
+    # so checking their parameters in Python works on every database.
+    for job in Job.objects.filter(kind="reports.regenerate", state__in=ACTIVE_STATES):
+        ids = job.params.get("report_ids") or []
+        if job.params.get("all") or report.pk in ids:
+            return job
+    return None

@@ -1,0 +1,461 @@
+"""Writes of reports: drafts, finalization (as a job), amendment, PDF storage
+and bulk regeneration. Every function here is idempotent where a job may run
+it twice (DESIGN section 4)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from patolab.accounts.models import Role, User
+from patolab.accounts.permissions import require_role
+from patolab.core.errors import Conflict, DomainError, ValidationFailed
+from patolab.core.files import safe_filename, sha256_hex, store_bytes
+from patolab.jobs.models import Job
+from patolab.jobs.services import Progress, job_active_for, job_start
+from patolab.protocols.models import Protocol, ProtocolStatus
+
+from .models import Report, ReportPdf, ReportStatus
+from .pdf import render_report
+from .selectors import (
+    FINAL_REPORT_STATUSES,
+    REPORTABLE_PROTOCOL_STATUSES,
+    report_download_name,
+    report_pdf_data,
+)
+
+logger = logging.getLogger(__name__)
+
+FINALIZE_KIND = "report.finalize"
+REGENERATE_KIND = "reports.regenerate"
+REGENERATE_ALL_TARGET = "reports.regenerate:all"
+TEXT_FIELDS = ("macroscopic", "microscopic", "diagnosis", "comments")
+MAX_TEXT = 20_000
+MAX_REGENERATE_IDS = 10_000
+# Protocol states a finalization walks through to reach report_sent, so the
+# history shows every step (DESIGN section 3).
+PROTOCOL_PATH = (
+    ProtocolStatus.RECEIVED,
+    ProtocolStatus.PROCESSING,
+    ProtocolStatus.READY,
+    ProtocolStatus.REPORT_SENT,
+)
+
+
+def _clean_texts(values: dict[str, str | None]) -> dict[str, str]:
+    cleaned: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            errors[name] = [_("Debe ser un texto.")]
+            continue
+        value = value.replace("\r\n", "\n").strip()
+        if len(value) > MAX_TEXT:
+            errors[name] = [
+                _("El texto es demasiado largo (máximo %(max)s caracteres).")
+                % {"max": MAX_TEXT}
+            ]
+        cleaned[name] = value
+    if errors:
+        raise ValidationFailed(_("Datos inválidos."), errors=errors)
+    return cleaned
+
+
+@transaction.atomic
+def report_create(
+    *,
+    protocol: Protocol,
+    histopathologist: User,
+    macroscopic: str = "",
+    microscopic: str = "",
+    diagnosis: str = "",
+    comments: str = "",
+) -> Report:
+    """Create the draft report (version 1) of a received/processing/ready
+    protocol. One report per protocol: a second one is a 409 (amend instead).
+
+    Side effects: one Report row. Caller: histopathologists (and admins).
+    """
+    require_role(histopathologist, Role.HISTOPATHOLOGIST)
+    texts = _clean_texts(
+        {
+            "macroscopic": macroscopic,
+            "microscopic": microscopic,
+            "diagnosis": diagnosis,
+            "comments": comments,
+        }
+    )
+    # The protocol row lock serializes two histopathologists starting the
+    # same report at once; the unique (protocol, version) backs it up.
+    locked = Protocol.objects.select_for_update().get(pk=protocol.pk)
+    if locked.status not in REPORTABLE_PROTOCOL_STATUSES:
+        raise Conflict(
+            _(
+                "Solo se puede informar un protocolo recibido, en procesamiento o "
+                "listo para informe (estado actual: %(status)s)."
+            )
+            % {"status": locked.get_status_display()},
+            code="protocol_not_reportable",
+        )
+    if Report.objects.filter(protocol=locked).exists():
+        raise Conflict(
+            _("El protocolo ya tiene un informe; edítelo o enmiéndelo."),
+            code="report_exists",
+        )
+    return Report.objects.create(
+        protocol=locked, histopathologist=histopathologist, version=1, **texts
+    )
+
+
+@transaction.atomic
+def report_update_draft(
+    *,
+    report: Report,
+    user: User,
+    macroscopic: str | None = None,
+    microscopic: str | None = None,
+    diagnosis: str | None = None,
+    comments: str | None = None,
+) -> Report:
+    """Edit a draft (None leaves a field unchanged). A report that is
+    finalizing or finalized is immutable: 409 and nothing changes."""
+    require_role(user, Role.HISTOPATHOLOGIST)
+    texts = _clean_texts(
+        {
+            "macroscopic": macroscopic,
+            "microscopic": microscopic,
+            "diagnosis": diagnosis,
+            "comments": comments,
+        }
+    )
+    locked = Report.objects.select_for_update().get(pk=report.pk)
+    if locked.status != ReportStatus.DRAFT:
+        raise Conflict(
+            _("El informe ya fue finalizado y no se puede modificar."),
+            code="report_not_editable",
+        )
+    for name, value in texts.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=[*texts, "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def report_request_finalize(*, report: Report, user: User) -> Job:
+    """Queue the finalization job. Repeated or concurrent calls return the same
+    active job (row lock here, partial unique constraint in job_start).
+
+    Side effects: report -> `finalizing`, one Job (queue pdf_generation) sent
+    after commit. 409 if already finalized; 400 without a diagnosis.
+    """
+    require_role(user, Role.HISTOPATHOLOGIST)
+    locked = (
+        Report.objects.select_for_update().select_related("protocol").get(pk=report.pk)
+    )
+    if locked.status in FINAL_REPORT_STATUSES:
+        raise Conflict(_("El informe ya está finalizado."), code="report_finalized")
+    if locked.status == ReportStatus.FINALIZING:
+        active = job_active_for(kind=FINALIZE_KIND, target=locked)
+        if active is not None:
+            return active
+        # The previous job failed: a new click starts a new one.
+    else:
+        if not locked.diagnosis.strip():
+            raise ValidationFailed(
+                _("Complete el diagnóstico antes de finalizar."),
+                code="diagnosis_required",
+                errors={"diagnosis": [_("El diagnóstico es obligatorio.")]},
+            )
+        allowed = (*REPORTABLE_PROTOCOL_STATUSES, ProtocolStatus.REPORT_SENT)
+        if locked.protocol.status not in allowed:
+            raise Conflict(
+                _("El protocolo está en un estado que no admite informe."),
+                code="protocol_not_reportable",
+            )
+        locked.status = ReportStatus.FINALIZING
+        locked.save(update_fields=["status", "updated_at"])
+    report.status = locked.status
+    return job_start(kind=FINALIZE_KIND, target=locked, user=user)
+
+
+@transaction.atomic
+def report_amend(*, report: Report, user: User, reason: str) -> Report:
+    """Create the next version as a draft copying the content, linked by
+    `supersedes`. The old version stays finalized; once the new one is
+    finalized, the old one verifies as superseded."""
+    require_role(user, Role.HISTOPATHOLOGIST)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Indique el motivo de la enmienda."),
+            errors={"reason": [_("El motivo es obligatorio.")]},
+        )
+    locked = Report.objects.select_for_update().get(pk=report.pk)
+    if locked.status not in FINAL_REPORT_STATUSES:
+        raise Conflict(
+            _("Solo se puede enmendar un informe finalizado."),
+            code="report_not_finalized",
+        )
+    if Report.objects.filter(supersedes=locked).exists():
+        raise Conflict(
+            _("Esta versión ya tiene una enmienda."), code="report_already_amended"
+        )
+    try:
+        with transaction.atomic():
+            return Report.objects.create(
+                protocol_id=locked.protocol_id,
+                version=locked.version + 1,
+                histopathologist=user,
+                supersedes=locked,
+                amendment_reason=reason,
+                **{name: getattr(locked, name) for name in TEXT_FIELDS},
+            )
+    except IntegrityError:
+        raise Conflict(
+            _("Ya existe una versión más nueva de este informe."),
+            code="report_already_amended",
+        ) from None
+
+
+# ---------------------------------------------------------------- PDF storage
+def _storage_path(report: Report, sha256: str) -> str:
+    # Slug of the protocol number + id (never `HP 26/001` raw), plus the hash
+    # so a regenerated PDF never overwrites an earlier one.
+    return "reports/" + safe_filename(
+        report.protocol.code, report.pk, suffix=f"{sha256[:12]}.pdf"
+    )
+
+
+@dataclass
+class StoredPdf:
+    pdf: ReportPdf
+    created: bool
+
+
+def report_pdf_store(*, report: Report, data: bytes, reason: str) -> StoredPdf:
+    """Store PDF bytes and record them. Same (report, hash) twice is a no-op:
+    the same path is rewritten with identical bytes and the row exists."""
+    digest = sha256_hex(data)
+    path = store_bytes(_storage_path(report, digest), data)
+    pdf, created = ReportPdf.objects.get_or_create(
+        report=report,
+        sha256=digest,
+        defaults={"file": path, "size": len(data), "reason": reason},
+    )
+    return StoredPdf(pdf=pdf, created=created)
+
+
+def _render(report: Report) -> bytes:
+    return render_report(report_pdf_data(report=report))
+
+
+def _load(report_id: int) -> Report:
+    return Report.objects.select_related(
+        "protocol", "protocol__veterinarian", "histopathologist", "supersedes"
+    ).get(pk=report_id)
+
+
+def _protocol_to_report_sent(
+    *, protocol: Protocol, user: User | None, report: Report
+) -> None:
+    from patolab.protocols.services import protocol_transition
+
+    current = Protocol.objects.select_for_update().get(pk=protocol.pk)
+    if current.status == ProtocolStatus.REPORT_SENT:
+        return
+    if current.status not in PROTOCOL_PATH:
+        # Let the state machine refuse it with its own message.
+        protocol_transition(
+            protocol=current, to_status=ProtocolStatus.REPORT_SENT, user=user, note=""
+        )
+        return
+    start = PROTOCOL_PATH.index(ProtocolStatus(current.status))
+    for status in PROTOCOL_PATH[start + 1 :]:
+        note = (
+            _("Informe v%(version)s finalizado y enviado.")
+            % {"version": report.version}
+            if status == ProtocolStatus.REPORT_SENT
+            else _("Avance automático al finalizar el informe.")
+        )
+        current = protocol_transition(
+            protocol=current, to_status=status, user=user, note=note
+        ) or Protocol.objects.get(pk=current.pk)
+
+
+def report_finalize_execute(
+    *, report_id: int, user: User | None = None
+) -> dict[str, Any]:
+    """The body of the `report.finalize` job. Each step checks whether it is
+    already done, so running it twice (redelivery, retry) stores one PDF and
+    creates one e-mail:
+
+    1. fix the report date (`finalized_at`) once, so re-renders are identical;
+    2. render + store the PDF and record it (unique per report and hash) and
+       mark the report finalized, unless a finalize PDF is already recorded;
+    3. create the report e-mail (idempotent by key, sent by the e-mail queue),
+       move the protocol to `report_sent` and mark the report sent, together.
+    """
+    from patolab.notifications import emails
+
+    report = _load(report_id)
+    if report.status == ReportStatus.DRAFT:
+        raise Conflict(
+            _("El informe volvió a borrador; no se finaliza."), code="report_draft"
+        )
+    if report.finalized_at is None:
+        Report.objects.filter(pk=report.pk, finalized_at__isnull=True).update(
+            finalized_at=timezone.now()
+        )
+        report.refresh_from_db(fields=["finalized_at"])
+
+    pdf = report.pdfs.filter(reason="finalize").first()
+    if pdf is None:
+        stored = report_pdf_store(
+            report=report, data=_render(report), reason="finalize"
+        )
+        pdf = stored.pdf
+    with transaction.atomic():
+        Report.objects.filter(pk=report.pk, status=ReportStatus.FINALIZING).update(
+            status=ReportStatus.FINALIZED,
+            pdf_file=pdf.file,
+            pdf_sha256=pdf.sha256,
+            updated_at=timezone.now(),
+        )
+    report.refresh_from_db()
+
+    with transaction.atomic():
+        emails.report_ready(
+            report=report,
+            pdf_path=report.pdf_file,
+            filename=report_download_name(report=report),
+            sha256=report.pdf_sha256,
+        )
+        _protocol_to_report_sent(
+            protocol=report.protocol,
+            user=user or report.histopathologist,
+            report=report,
+        )
+        Report.objects.filter(pk=report.pk, status=ReportStatus.FINALIZED).update(
+            status=ReportStatus.SENT, sent_at=timezone.now()
+        )
+    return {
+        "report_id": report.pk,
+        "sha256": report.pdf_sha256,
+        "redirect_url": reverse("reports:detail", kwargs={"pk": report.pk}),
+        "message": _("Informe finalizado y enviado al veterinario/a."),
+    }
+
+
+# ---------------------------------------------------------------- regeneration
+def report_regenerate_start(
+    *, user: User, report_ids: list[int] | None = None, all_reports: bool = False
+) -> Job:
+    """Start the bulk regeneration job (queue `bulk`). Admins only. `all` is
+    one job at a time; an id list always starts a new job."""
+    require_role(user, Role.ADMIN)
+    if all_reports:
+        return job_start(
+            kind=REGENERATE_KIND,
+            target=REGENERATE_ALL_TARGET,
+            params={"all": True},
+            user=user,
+        )
+    ids: list[int] = []
+    for value in report_ids or []:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValidationFailed(
+                _("Datos inválidos."),
+                errors={"report_ids": [_("Cada id debe ser un entero positivo.")]},
+            )
+        if value not in ids:
+            ids.append(value)
+    if not ids:
+        raise ValidationFailed(
+            _("Indique los informes a regenerar o todos."),
+            errors={"report_ids": [_("Indique al menos un informe.")]},
+        )
+    if len(ids) > MAX_REGENERATE_IDS:
+        raise ValidationFailed(
+            _("Demasiados informes en una sola solicitud."),
+            errors={"report_ids": [_("Máximo %(n)s.") % {"n": MAX_REGENERATE_IDS}]},
+        )
+    return job_start(
+        kind=REGENERATE_KIND, params={"report_ids": ids}, user=user, total=len(ids)
+    )
+
+
+def report_regenerate_one(*, report_id: int) -> str:
+    """Re-render one finalized report with the current template. A changed PDF
+    gets a new ReportPdf row (reason `regenerate`) and becomes the report's
+    current file/hash; earlier rows stay so old prints verify as superseded.
+    Returns "regenerated" or "unchanged"."""
+    try:
+        report = _load(report_id)
+    except Report.DoesNotExist:
+        raise ValidationFailed(_("El informe no existe."), code="not_found") from None
+    if report.status not in FINAL_REPORT_STATUSES:
+        raise Conflict(_("El informe no está finalizado."), code="report_not_finalized")
+    data = _render(report)
+    digest = sha256_hex(data)
+    if digest == report.pdf_sha256:
+        return "unchanged"
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        if locked.status not in FINAL_REPORT_STATUSES:
+            raise Conflict(
+                _("El informe no está finalizado."), code="report_not_finalized"
+            )
+        stored = report_pdf_store(report=report, data=data, reason="regenerate")
+        locked.pdf_file = stored.pdf.file
+        locked.pdf_sha256 = stored.pdf.sha256
+        locked.save(update_fields=["pdf_file", "pdf_sha256", "updated_at"])
+    return "regenerated"
+
+
+def report_regenerate_execute(*, job: Job, progress: Progress) -> dict[str, Any]:
+    """The body of the `reports.regenerate` job: one report at a time, each in
+    its own transaction; a failing report is recorded and the rest go on.
+    Progress is written at a bounded rate by `progress`."""
+    if job.params.get("all"):
+        ids = list(
+            Report.objects.filter(status__in=FINAL_REPORT_STATUSES)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    else:
+        ids = [int(value) for value in job.params.get("report_ids", [])]
+    progress(0, len(ids), force=True)
+    counts = {"regenerated": 0, "unchanged": 0, "failed": 0}
+    errors: list[dict[str, Any]] = []
+    for done, report_id in enumerate(ids, start=1):
+        try:
+            counts[report_regenerate_one(report_id=report_id)] += 1
+        except DomainError as exc:
+            counts["failed"] += 1
+            errors.append({"id": report_id, "ok": False, "error": exc.message})
+        except Exception as exc:
+            logger.exception("regenerating report %s failed", report_id)
+            counts["failed"] += 1
+            errors.append(
+                {"id": report_id, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            )
+        progress(done)
+    return {
+        **counts,
+        "succeeded": counts["regenerated"] + counts["unchanged"],
+        "total": len(ids),
+        "items": errors[:500],
+        "message": _(
+            "%(regenerated)s regenerados, %(unchanged)s sin cambios, "
+            "%(failed)s con error."
+        )
+        % counts,
+    }

@@ -1,0 +1,265 @@
+"""HTML views of the reports app: work queue, editor, detail, PDF download,
+finalization progress and the public verification page."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from patolab.accounts.models import Role
+from patolab.accounts.permissions import role_required
+from patolab.core.errors import DomainError
+from patolab.core.files import file_response
+from patolab.jobs.models import Job
+from patolab.jobs.services import target_key
+from patolab.protocols.models import AnalysisType
+
+from .forms import AmendForm, ReportForm, VerifyUploadForm
+from .models import ReportStatus
+from .selectors import (
+    queue_items,
+    report_download_name,
+    report_get_by_verification,
+    report_get_for,
+    report_latest_for_protocol,
+    report_list_for,
+    report_pdf_history,
+    report_pdf_pending_job,
+    report_protocol_for_report,
+    report_verification,
+    report_versions,
+    report_work_queue,
+)
+from .services import (
+    report_amend,
+    report_create,
+    report_request_finalize,
+    report_update_draft,
+)
+
+REPORTERS = (Role.HISTOPATHOLOGIST,)
+
+
+def _apply_error(form: Any, exc: DomainError) -> None:
+    """Show a service error next to its field(s), or at the top of the form."""
+    if exc.errors:
+        for name, errors in exc.errors.items():
+            for error in errors:
+                form.add_error(name if name in form.fields else None, error)
+    else:
+        form.add_error(None, exc.message)
+
+
+@role_required(*REPORTERS)
+def work_queue(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    analysis_type = request.GET.get("analysis_type", "")
+    qs = report_work_queue(q=q, analysis_type=analysis_type)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reports/queue.html",
+        {
+            "page": page,
+            "items": queue_items(list(page.object_list)),
+            "q": q,
+            "analysis_type": analysis_type,
+            "analysis_types": AnalysisType.choices,
+        },
+    )
+
+
+@login_required
+def report_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    qs = report_list_for(user=request.user, status=status, q=q)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reports/list.html",
+        {"page": page, "q": q, "status": status, "statuses": ReportStatus.choices},
+    )
+
+
+@role_required(*REPORTERS)
+def report_new(request: HttpRequest, protocol_pk: int) -> HttpResponse:
+    protocol = report_protocol_for_report(pk=protocol_pk)
+    existing = report_latest_for_protocol(protocol=protocol)
+    if existing is not None:
+        return redirect("reports:edit", pk=existing.pk)
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = report_create(
+                protocol=protocol, histopathologist=request.user, **form.cleaned_data
+            )
+        except DomainError as exc:
+            _apply_error(form, exc)
+        else:
+            if "finalize" in request.POST:
+                return _finalize(request, report)
+            messages.success(request, _("Borrador guardado."))
+            return redirect("reports:edit", pk=report.pk)
+    return render(
+        request,
+        "reports/editor.html",
+        {"form": form, "protocol": protocol, "report": None},
+    )
+
+
+@role_required(*REPORTERS)
+def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    report = report_get_for(user=request.user, pk=pk)
+    if report.status != ReportStatus.DRAFT:
+        messages.info(request, _("El informe ya no es un borrador."))
+        return redirect("reports:detail", pk=report.pk)
+    initial = {
+        name: getattr(report, name)
+        for name in ("macroscopic", "microscopic", "diagnosis", "comments")
+    }
+    form = ReportForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = report_update_draft(
+                report=report, user=request.user, **form.cleaned_data
+            )
+        except DomainError as exc:
+            _apply_error(form, exc)
+        else:
+            if "finalize" in request.POST:
+                return _finalize(request, report, form=form)
+            messages.success(request, _("Borrador guardado."))
+            return redirect("reports:edit", pk=report.pk)
+    return render(
+        request,
+        "reports/editor.html",
+        {"form": form, "protocol": report.protocol, "report": report},
+    )
+
+
+def _finalize(request: HttpRequest, report: Any, form: Any = None) -> HttpResponse:
+    try:
+        job = report_request_finalize(report=report, user=request.user)
+    except DomainError as exc:
+        form = form or ReportForm(
+            initial={
+                name: getattr(report, name)
+                for name in ("macroscopic", "microscopic", "diagnosis", "comments")
+            }
+        )
+        _apply_error(form, exc)
+        return render(
+            request,
+            "reports/editor.html",
+            {"form": form, "protocol": report.protocol, "report": report},
+            status=exc.status_code,
+        )
+    return redirect("reports:finalizing", pk=report.pk, job_id=job.pk)
+
+
+@login_required
+def report_finalizing(request: HttpRequest, pk: int, job_id: UUID) -> HttpResponse:
+    report = report_get_for(user=request.user, pk=pk)
+    job = get_object_or_404(Job, pk=job_id, target=target_key(report))
+    return render(request, "reports/finalizing.html", {"report": report, "job": job})
+
+
+@login_required
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = report_get_for(user=request.user, pk=pk)
+    verification = report_verification(report=report) if report.pdf_sha256 else None
+    return render(
+        request,
+        "reports/detail.html",
+        {
+            "report": report,
+            "versions": report_versions(report=report)
+            if not request.user.is_veterinarian
+            else [
+                v
+                for v in report_versions(report=report)
+                if v.status in (ReportStatus.FINALIZED, ReportStatus.SENT)
+            ],
+            "pdfs": report_pdf_history(report=report),
+            "verification": verification,
+            "amend_form": AmendForm(),
+            "can_edit": request.user.is_histopathologist or request.user.is_admin_role,
+        },
+    )
+
+
+@login_required
+def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    report = report_get_for(user=request.user, pk=pk)
+    try:
+        job = report_pdf_pending_job(report=report)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("reports:detail", pk=report.pk)
+    if job is not None:
+        return render(
+            request,
+            "reports/pdf_pending.html",
+            {"report": report, "job": job},
+            status=202,
+        )
+    return file_response(
+        request,
+        path=report.pdf_file,
+        sha256=report.pdf_sha256,
+        filename=report_download_name(report=report),
+    )
+
+
+@require_POST
+@role_required(*REPORTERS)
+def report_amend_view(request: HttpRequest, pk: int) -> HttpResponse:
+    report = report_get_for(user=request.user, pk=pk)
+    form = AmendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Indique el motivo de la enmienda."))
+        return redirect("reports:detail", pk=report.pk)
+    try:
+        new = report_amend(
+            report=report, user=request.user, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("reports:detail", pk=report.pk)
+    messages.success(
+        request, _("Se creó la versión %(v)s en borrador.") % {"v": new.version}
+    )
+    return redirect("reports:edit", pk=new.pk)
+
+
+def verify(request: HttpRequest, verification_id: UUID) -> HttpResponse:
+    """Public (no login): is this report authentic and current? Optionally
+    checks an uploaded PDF's SHA-256 against this version's PDFs."""
+    report = report_get_by_verification(verification_id=verification_id)
+    form = VerifyUploadForm(request.POST or None, request.FILES or None)
+    uploaded_sha = ""
+    if request.method == "POST" and form.is_valid():
+        digest = hashlib.sha256()
+        for chunk in form.cleaned_data["file"].chunks():
+            digest.update(chunk)
+        uploaded_sha = digest.hexdigest()
+    verification = report_verification(report=report, sha256=uploaded_sha)
+    return render(
+        request,
+        "reports/verify.html",
+        {
+            "verification": verification,
+            "form": form,
+            "uploaded_sha": uploaded_sha,
+        },
+    )
