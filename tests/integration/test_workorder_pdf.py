@@ -1,0 +1,156 @@
+"""Work-order PDFs cached by fingerprint, with a real worker over the real broker."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from pypdf import PdfReader
+
+from patolab.core.files import sha256_hex
+from patolab.jobs.models import Job
+from patolab.workorders.models import WorkOrderPdf
+from patolab.workorders.services import workorder_create
+from patolab.workorders.tests.factories import make_catalog, make_protocol
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def work_order(celery_worker, vet_owner):
+    make_catalog()
+    return workorder_create(
+        veterinarian=vet_owner.veterinarian,
+        protocols=[make_protocol(vet_owner)],
+        tax_condition="responsable_inscripto",
+        billing_name="Clínica Ñandú SRL",
+        cuit="30-70000000-8",
+        created_by=None,
+    )
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+def get_pdf_when_ready(client, url, wait):
+    """Poll like an API client would; return the first 200 response."""
+    seen = []
+
+    def ready():
+        response = client.get(url)
+        seen.append(response.status_code)
+        return response if response.status_code == 200 else None
+
+    response = wait(ready, timeout=30, interval=0.1)
+    return response, seen
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def test_pdf_is_generated_by_the_worker_then_served_with_etag_and_304(
+    api, vet_owner, work_order, wait
+):
+    client = api(vet_owner)
+    url = f"/api/v1/workorders/{work_order.pk}/pdf"
+    first = client.get(url)
+    assert first.status_code == 202
+    job_id = first.json()["job"]["id"]
+
+    response, seen = get_pdf_when_ready(client, url, wait)
+    assert set(seen[:-1]) <= {202}
+    data = body(response)
+    assert response["Content-Type"] == "application/pdf"
+    assert response["ETag"] == f'"{sha256_hex(data)}"'
+    text = pdf_text(data)
+    assert work_order.number in text
+    assert "$ 62.000,00" in text
+    assert Job.objects.get(pk=job_id).state == "succeeded"
+
+    cached = client.client.get(
+        url, headers={**client.headers, "If-None-Match": response["ETag"]}
+    )
+    assert cached.status_code == 304
+    assert Job.objects.filter(kind="workorder.pdf").count() == 1  # served from cache
+
+
+def test_changed_work_order_never_serves_the_old_pdf(
+    api, technician, vet_owner, work_order, wait
+):
+    client = api(vet_owner)
+    url = f"/api/v1/workorders/{work_order.pk}/pdf"
+    old, _ = get_pdf_when_ready(client, url, wait)
+    old_bytes = body(old)
+
+    patched = api(technician).patch(
+        f"/api/v1/workorders/{work_order.pk}",
+        {
+            "lines": [
+                {"code": "HP-01", "quantity": 1},
+                {"code": "IHQ-01", "quantity": 1},
+            ]
+        },
+    )
+    assert patched.status_code == 200
+    assert patched.json()["total"] == "160000.00"
+
+    # The very next request must not return the old bytes, even with its ETag.
+    after = client.client.get(
+        url, headers={**client.headers, "If-None-Match": old["ETag"]}
+    )
+    assert after.status_code == 202
+
+    new, _ = get_pdf_when_ready(client, url, wait)
+    new_bytes = body(new)
+    assert new_bytes != old_bytes
+    assert new["ETag"] != old["ETag"]
+    assert "$ 160.000,00" in pdf_text(new_bytes)
+    assert "$ 62.000,00" not in pdf_text(new_bytes).split("Subtotal")[-1]
+    assert WorkOrderPdf.objects.filter(work_order=work_order).count() == 2
+
+
+def test_concurrent_requests_start_one_job(api, vet_owner, work_order, wait):
+    clients = [api(vet_owner) for _ in range(6)]
+    barrier = threading.Barrier(len(clients))
+    url = f"/api/v1/workorders/{work_order.pk}/pdf"
+
+    def hit(c):
+        try:
+            barrier.wait()
+            c.get(url)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hit, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    get_pdf_when_ready(clients[0], url, wait)
+    assert Job.objects.filter(kind="workorder.pdf").count() == 1
+    assert WorkOrderPdf.objects.filter(work_order=work_order).count() == 1
+
+
+def test_detail_page_poll_swaps_in_the_download_link(
+    login, vet_owner, work_order, wait
+):
+    client = login(vet_owner)
+    html = client.get(
+        reverse("workorders:detail", args=[work_order.pk])
+    ).content.decode()
+    assert "Generando PDF…" in html
+    area = reverse("workorders:pdf-area", args=[work_order.pk])
+
+    def link_ready():
+        fragment = client.get(area, headers={"HX-Request": "true"}).content.decode()
+        return fragment if "Descargar PDF" in fragment else None
+
+    fragment = wait(link_ready, timeout=30, interval=0.2)
+    assert "hx-trigger" not in fragment  # polling stops once the link is there
+    pdf = client.get(reverse("workorders:pdf", args=[work_order.pk]))
+    assert pdf.status_code == 200
