@@ -5,11 +5,19 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from patolab.core.errors import DomainError
+from patolab.core.errors import DomainError, ValidationFailed
 
 from .models import ApiToken, Role, User, Veterinarian
 
@@ -111,3 +119,236 @@ def veterinarian_create(
         locality=locality,
         address=address,
     )
+
+
+# ---------------------------------------------------------------- self-service
+# Veterinarians register themselves, verify their e-mail, complete their
+# profile, reset their password and choose their notifications. Every e-mail
+# goes through the notifications outbox (EmailLog + the `emails` queue).
+
+VERIFY_SALT = "patolab.accounts.verify-email"
+
+
+def _site_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _password_errors(password: str, user: User | None = None) -> list[str]:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        return list(exc.messages)
+    return []
+
+
+def email_verification_url(*, user: User) -> str:
+    """A signed, time-stamped link (valid `EMAIL_VERIFICATION_HOURS`) bound to the
+    user and the address it was sent to."""
+    token = signing.dumps({"u": user.pk, "e": user.email}, salt=VERIFY_SALT)
+    return _site_url(reverse("accounts:verify", kwargs={"token": token}))
+
+
+def veterinarian_register(
+    *, username: str, full_name: str, email: str, password: str
+) -> Veterinarian:
+    """Self-registration: an inactive veterinarian account plus a verification
+    e-mail. Raises ValidationFailed (nothing written) for a taken username or
+    address, or a weak password.
+
+    Side effects: User (inactive, unverified) + Veterinarian rows, one
+    `account_verification` EmailLog sent after commit."""
+    from patolab.notifications import emails
+
+    username = username.strip()
+    email = User.objects.normalize_email(email.strip()).lower()
+    full_name = " ".join(full_name.split())
+    errors: dict[str, list[str]] = {}
+    if not username:
+        errors["username"] = [_("Este campo es obligatorio.")]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [_("Ese nombre de usuario ya está en uso.")]
+    if not full_name:
+        errors["full_name"] = [_("Este campo es obligatorio.")]
+    if not email:
+        errors["email"] = [_("Este campo es obligatorio.")]
+    elif User.objects.filter(email__iexact=email).exists():
+        errors["email"] = [
+            _(
+                "Ya existe una cuenta con ese e-mail. Si olvidó su contraseña, "
+                "puede restablecerla."
+            )
+        ]
+    probe = User(username=username, email=email, first_name=full_name)
+    if password_errors := _password_errors(password, probe):
+        errors["password1"] = password_errors
+    if errors:
+        raise ValidationFailed(_("Revise los datos del formulario."), errors=errors)
+    try:
+        with transaction.atomic():
+            vet = veterinarian_create(
+                username=username, password=password, full_name=full_name, email=email
+            )
+            user = vet.user
+            User.objects.filter(pk=user.pk).update(
+                is_active=False, email_verified=False
+            )
+            user.is_active = False
+            user.email_verified = False
+            emails.account_verification(
+                user=user, url=email_verification_url(user=user)
+            )
+    except DjangoValidationError as exc:  # model validation (username characters)
+        raise ValidationFailed(
+            _("Revise los datos del formulario."),
+            errors={k: list(v) for k, v in exc.message_dict.items()},
+        ) from None
+    return vet
+
+
+class VerificationFailed(ValidationFailed):
+    code = "verification_failed"
+
+
+def account_verify(*, token: str) -> User:
+    """Activate the account a verification link belongs to.
+
+    Raises VerificationFailed with a Spanish message for an expired, tampered or
+    outdated link (e.g. the e-mail changed since). Idempotent: a verified
+    account is returned unchanged."""
+    try:
+        data = signing.loads(
+            token,
+            salt=VERIFY_SALT,
+            max_age=timedelta(hours=settings.EMAIL_VERIFICATION_HOURS),
+        )
+    except signing.SignatureExpired:
+        raise VerificationFailed(
+            _(
+                "El enlace de verificación venció (es válido por %(hours)s horas). "
+                "Pida uno nuevo."
+            )
+            % {"hours": settings.EMAIL_VERIFICATION_HOURS},
+            code="verification_expired",
+        ) from None
+    except signing.BadSignature:
+        raise VerificationFailed(
+            _("El enlace de verificación no es válido."), code="verification_invalid"
+        ) from None
+    user = User.objects.filter(pk=data.get("u")).first()
+    if user is None or user.email.lower() != str(data.get("e", "")).lower():
+        raise VerificationFailed(
+            _("El enlace de verificación no es válido."), code="verification_invalid"
+        )
+    if not user.email_verified or not user.is_active:
+        User.objects.filter(pk=user.pk).update(is_active=True, email_verified=True)
+        user.is_active = True
+        user.email_verified = True
+    return user
+
+
+def account_verification_resend(*, email: str) -> None:
+    """Send a fresh verification link to an unverified account with that
+    address. Says nothing about whether one exists (no enumeration)."""
+    from patolab.notifications import emails
+
+    for user in User.objects.filter(
+        email__iexact=email.strip(), email_verified=False, is_active=False
+    ):
+        emails.account_verification(user=user, url=email_verification_url(user=user))
+
+
+def password_reset_url(*, user: User) -> str:
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return _site_url(
+        reverse(
+            "accounts:password-reset-confirm",
+            kwargs={"uidb64": uidb64, "token": token},
+        )
+    )
+
+
+def password_reset_request(*, email: str) -> None:
+    """E-mail a reset link to each active account with that address (Django's
+    token generator: single use, invalidated by a password change). An
+    unverified account gets a new verification link instead. Never reveals
+    whether the address exists: callers show the same page either way.
+
+    Side effects: at most one EmailLog per matching account, sent on commit."""
+    from patolab.notifications import emails
+
+    email = email.strip()
+    if not email:
+        return
+    for user in User.objects.filter(email__iexact=email):
+        if user.is_active and user.has_usable_password():
+            emails.password_reset(user=user, url=password_reset_url(user=user))
+        elif not user.email_verified:
+            emails.account_verification(
+                user=user, url=email_verification_url(user=user)
+            )
+
+
+@transaction.atomic
+def veterinarian_update_profile(
+    *,
+    veterinarian: Veterinarian,
+    full_name: str,
+    license_number: str,
+    phone: str,
+    locality: str,
+    address: str = "",
+) -> Veterinarian:
+    """Complete or edit the profile. License number, phone and locality are
+    required (a vet cannot submit protocols without them). Raises
+    ValidationFailed and writes nothing on missing fields."""
+    values = {
+        "full_name": " ".join(full_name.split()),
+        "license_number": license_number.strip(),
+        "phone": phone.strip(),
+        "locality": locality.strip(),
+        "address": address.strip(),
+    }
+    required = ("full_name", "license_number", "phone", "locality")
+    errors = {
+        name: [_("Este campo es obligatorio.")] for name in required if not values[name]
+    }
+    if errors:
+        raise ValidationFailed(_("Complete los datos obligatorios."), errors=errors)
+    for name, value in values.items():
+        setattr(veterinarian, name, value)
+    veterinarian.save(update_fields=[*values])
+    first, _sep, last = values["full_name"].partition(" ")
+    User.objects.filter(pk=veterinarian.user_id).update(
+        first_name=first[:150], last_name=last[:150]
+    )
+    return veterinarian
+
+
+@transaction.atomic
+def veterinarian_update_preferences(
+    *,
+    veterinarian: Veterinarian,
+    notification_email: str,
+    notify_submission: bool,
+    notify_reception: bool,
+) -> Veterinarian:
+    """Alternative address for notifications and the optional e-mails on/off
+    (the report e-mail is always sent). Raises ValidationFailed for a malformed
+    address."""
+    address = notification_email.strip()
+    if address:
+        try:
+            validate_email(address)
+        except DjangoValidationError:
+            raise ValidationFailed(
+                _("Revise los datos del formulario."),
+                errors={"notification_email": [_("Ingrese un e-mail válido.")]},
+            ) from None
+    veterinarian.notification_email = address
+    veterinarian.notify_submission = notify_submission
+    veterinarian.notify_reception = notify_reception
+    veterinarian.save(
+        update_fields=["notification_email", "notify_submission", "notify_reception"]
+    )
+    return veterinarian
