@@ -86,6 +86,15 @@ def report_list(
     return paginate(request, qs, report_to_dict, page=page, page_size=page_size)
 
 
+# Before /reports/{report_id}: URL patterns match in registration order.
+@router.post("/reports/regenerate", url_name="report_regenerate")
+def report_regenerate(request: HttpRequest, payload: RegenerateIn) -> HttpResponse:
+    job = report_regenerate_start(
+        user=request.user, report_ids=payload.report_ids, all_reports=payload.all
+    )
+    return job_accepted(job)
+
+
 @router.get("/reports/{report_id}", url_name="report_get")
 def report_get(request: HttpRequest, report_id: int) -> dict[str, Any]:
     return report_to_dict(report_get_for(user=request.user, pk=report_id))
@@ -101,14 +110,6 @@ def report_patch(
         report=report, user=request.user, **payload.dict(exclude_unset=True)
     )
     return report_to_dict(report)
-
-
-@router.post("/reports/regenerate", url_name="report_regenerate")
-def report_regenerate(request: HttpRequest, payload: RegenerateIn) -> HttpResponse:
-    job = report_regenerate_start(
-        user=request.user, report_ids=payload.report_ids, all_reports=payload.all
-    )
-    return job_accepted(job)
 
 
 @router.post("/reports/{report_id}/finalize", url_name="report_finalize")

@@ -176,6 +176,8 @@ def _data_table(rows: list[tuple[str, str]], styles: dict[str, Any]) -> Table:
     table.setStyle(
         TableStyle(
             [
+                # Plain-string cells would otherwise fall back to Helvetica.
+                ("FONT", (0, 0), (-1, -1), REGULAR, 9.5),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 2),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 4),

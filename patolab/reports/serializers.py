@@ -40,6 +40,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "verification_url": report_verification_url(report=report),
         "created_at": _iso(report.created_at),
         "updated_at": _iso(report.updated_at),
-        "finalized_at": _iso(report.finalized_at),
+        # The report date is fixed when its job starts; it is only "finalized"
+        # once the PDF exists.
+        "finalized_at": _iso(report.finalized_at) if finalized else None,
         "sent_at": _iso(report.sent_at),
     }

@@ -246,9 +246,12 @@ def verify(request: HttpRequest, verification_id: UUID) -> HttpResponse:
     """Public (no login): is this report authentic and current? Optionally
     checks an uploaded PDF's SHA-256 against this version's PDFs."""
     report = report_get_by_verification(verification_id=verification_id)
-    form = VerifyUploadForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = (
+        VerifyUploadForm(request.POST, request.FILES) if posted else VerifyUploadForm()
+    )
     uploaded_sha = ""
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         digest = hashlib.sha256()
         for chunk in form.cleaned_data["file"].chunks():
             digest.update(chunk)
