@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -165,8 +164,8 @@ def protocol_status_action(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*STAFF_ROLES)
 def reception_search(request: HttpRequest) -> HttpResponse:
     # GET so that a scanner typing the code + Enter lands here directly.
-    form = LookupForm(request.GET or None)
-    if request.GET and form.is_valid():
+    form = LookupForm(request.GET if "code" in request.GET else None)
+    if form.is_bound and form.is_valid():
         protocol = protocol_lookup(code=form.cleaned_data["code"])
         if protocol is None:
             form.add_error(
@@ -211,7 +210,8 @@ def protocol_receive_view(request: HttpRequest, pk: int) -> HttpResponse:
                 _("Protocolo recibido con el número %(number)s.")
                 % {"number": protocol.protocol_number},
             )
-            return redirect(f"{reverse('protocols:reception')}?recibido={protocol.pk}")
+            # Back to the scanner field, ready for the next sample.
+            return redirect("protocols:reception")
     return render(
         request, "protocols/receive_form.html", {"form": form, "protocol": protocol}
     )

@@ -244,6 +244,10 @@ def test_receive_form_assigns_number(login, vet_owner, technician):
     fresh = Protocol.objects.get(pk=protocol.pk)
     assert fresh.status == S.RECEIVED
     assert fresh.protocol_number
+    # Back on the scanner page: the number is announced and the field is clean.
+    page = client.get(response["Location"]).content.decode()
+    assert fresh.protocol_number in page
+    assert "field-error" not in page
 
 
 @pytest.mark.parametrize(
