@@ -101,6 +101,28 @@ def test_staff_cannot_submit_protocols(api, technician):
     assert_error(api(technician).post("/api/v1/protocols", post_data()), 403)
 
 
+def test_vet_with_incomplete_profile_gets_403(api, vet_owner):
+    vet = vet_owner.veterinarian
+    vet.phone = ""
+    vet.save()
+    assert_error(
+        api(vet_owner).post("/api/v1/protocols", post_data()), 403, "profile_incomplete"
+    )
+    assert Protocol.objects.count() == 0
+
+
+def test_admin_must_name_an_existing_veterinarian(api, admin):
+    client = api(admin)
+    assert_error(
+        client.post("/api/v1/protocols", post_data()), 400, field="veterinarian_id"
+    )
+    assert_error(
+        client.post("/api/v1/protocols", post_data(veterinarian_id=424242)),
+        400,
+        field="veterinarian_id",
+    )
+
+
 def test_admin_submits_for_a_veterinarian(api, admin, vet_owner):
     data = post_data(veterinarian_id=vet_owner.veterinarian.pk)
     response = api(admin).post("/api/v1/protocols", data)

@@ -10,7 +10,8 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from patolab.protocols.models import Protocol
+from patolab.core.errors import Conflict
+from patolab.protocols.models import Counter, Protocol, Reception
 from patolab.protocols.services import protocol_receive
 
 from .factories import make_protocol
@@ -56,3 +57,39 @@ def test_fifty_parallel_receptions_get_fifty_distinct_consecutive_numbers(
     )
     yy = timezone.localdate().year % 100
     assert sorted(numbers) == [f"HP {yy:02d}/{i:03d}" for i in range(1, N + 1)]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL row locks"
+)
+def test_two_simultaneous_receptions_of_one_protocol_number_it_once(
+    transactional_db, vet_owner, technician
+):
+    protocol = make_protocol(vet_owner)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def receive() -> None:
+        try:
+            barrier.wait(timeout=30)
+            protocol_receive(
+                protocol=Protocol.objects.get(pk=protocol.pk),
+                received_by=technician,
+                sample_condition="optimal",
+                containers=2,
+                notify=False,
+            )
+            outcomes.append("ok")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=receive) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["already_received", "ok"]
+    assert Reception.objects.filter(protocol=protocol).count() == 1
+    assert Counter.objects.get(key__startswith="protocol:HP:").value == 1
