@@ -30,3 +30,9 @@ def test_invalid_cuits_are_rejected(value):
 
 def test_cuit_is_printed_with_dashes():
     assert cuit_format("20123456786") == "20-12345678-6"
+
+
+def test_demo_cuits_are_valid():
+    from ..demo import CUITS
+
+    assert all(cuit_is_valid(value) for value in CUITS)

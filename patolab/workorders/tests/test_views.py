@@ -115,7 +115,9 @@ def test_negative_quantity_is_shown_next_to_the_line(login, technician, vet_owne
     )
     html = response.content.decode()
     cell = re.search(
-        r'<td class="field has-error">.*?name="lines-1-quantity".*?</td>', html, re.S
+        r'<td class="line-cell has-error">.*?name="lines-1-quantity".*?</td>',
+        html,
+        re.S,
     )
     assert cell
     assert "cantidad" in cell.group(0).lower()
