@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     Paragraph,
@@ -34,7 +35,7 @@ from patolab.core.pdf.styles import (
 
 # Part of the fingerprint: bump it when the layout changes so cached PDFs are
 # regenerated with the new look.
-RENDERER_VERSION = "workorder-pdf/1"
+RENDERER_VERSION = "workorder-pdf/2"
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def render_work_order(data: WorkOrderDocument) -> bytes:
     protocols, priced lines, IVA per condition, advance payment and totals."""
     register_fonts()
     styles = paragraph_styles()
-    base, small, label = styles["base"], styles["small"], styles["label"]
+    base, small = styles["base"], styles["small"]
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -147,28 +148,57 @@ def render_work_order(data: WorkOrderDocument) -> bytes:
     )
     story += [header, Spacer(1, 5 * mm)]
 
-    def pair(name: str, value: str) -> list[Paragraph]:
-        return [Paragraph(name, label), Paragraph(escape(value) or "—", base)]
+    cell_style = ParagraphStyle("cell", parent=base, fontSize=8.5, leading=10.5)
+
+    def cell(text: str, limit: int) -> str | Paragraph:
+        # Plain strings are several times cheaper to lay out than Paragraphs;
+        # only text that may need wrapping pays for a Paragraph.
+        text = text or "—"
+        if len(text) <= limit and "\n" not in text:
+            return text
+        return Paragraph(escape(text), cell_style)
 
     parties = Table(
         [
-            pair("Veterinario/a", data.veterinarian)
-            + pair("Razón social", data.billing_name),
-            pair("Matrícula", data.veterinarian_license) + pair("CUIT/CUIL", data.cuit),
-            pair("Contacto", data.veterinarian_contact)
-            + pair("Condición IVA", data.tax_condition),
+            [
+                "Veterinario/a",
+                cell(data.veterinarian, 34),
+                "Razón social",
+                cell(data.billing_name, 34),
+            ],
+            [
+                "Matrícula",
+                cell(data.veterinarian_license, 34),
+                "CUIT/CUIL",
+                cell(data.cuit, 34),
+            ],
+            [
+                "Contacto",
+                cell(data.veterinarian_contact, 34),
+                "Condición IVA",
+                cell(data.tax_condition, 34),
+            ],
         ],
-        colWidths=[width * 0.15, width * 0.35, width * 0.16, width * 0.34],
+        colWidths=[width * 0.16, width * 0.34, width * 0.16, width * 0.34],
     )
-    parties.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    parties.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
+                ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+                ("FONTNAME", (0, 0), (0, -1), BOLD),
+                ("FONTNAME", (2, 0), (2, -1), BOLD),
+            ]
+        )
+    )
     story += [parties, Spacer(1, 3 * mm)]
 
     if data.protocols:
         story.append(Paragraph("Protocolos", styles["h2"]))
         rows = [["Protocolo", "Análisis", "Animal", "Recibido"]]
         rows += [
-            [p.code, p.analysis, Paragraph(escape(p.animal), base), p.received]
-            for p in data.protocols
+            [p.code, p.analysis, cell(p.animal, 48), p.received] for p in data.protocols
         ]
         table = Table(
             rows,
@@ -184,7 +214,7 @@ def render_work_order(data: WorkOrderDocument) -> bytes:
         rows.append(
             [
                 line.code,
-                Paragraph(escape(line.description), base),
+                cell(line.description, 44),
                 str(line.quantity),
                 format_money(line.unit_price),
                 format_decimal(line.discount_percent) if line.discount_percent else "—",
