@@ -42,7 +42,28 @@ def apply_domain_errors(form: forms.Form, exc: DomainError) -> None:
             form.add_error(target, message)
 
 
-class _ProtocolForm(forms.ModelForm):
+class SpanishErrorsMixin:
+    """Field errors in Spanish even when the browser asks for English
+    (LocaleMiddleware would otherwise pick Django's English catalog)."""
+
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._spanish_errors()
+
+    def _spanish_errors(self) -> None:
+        for field in self.fields.values():
+            field.error_messages["required"] = _("Este campo es obligatorio.")
+            if isinstance(field, forms.IntegerField):
+                field.error_messages["invalid"] = _("Debe ser un número entero.")
+            elif isinstance(field, forms.DateField):
+                field.error_messages["invalid"] = _("Fecha inválida (dd/mm/aaaa).")
+            elif isinstance(field, forms.ChoiceField):
+                field.error_messages["invalid_choice"] = _("Elija una opción válida.")
+
+
+class _ProtocolForm(SpanishErrorsMixin, forms.ModelForm):
     analysis_type: str = ""
     veterinarian = forms.ModelChoiceField(
         queryset=Veterinarian.objects.all(),
@@ -101,7 +122,7 @@ class CytologyForm(_ProtocolForm):
         fields = CYTO_FIELDS
 
 
-class ProtocolFilterForm(forms.Form):
+class ProtocolFilterForm(SpanishErrorsMixin, forms.Form):
     q = forms.CharField(
         label=_("Buscar"),
         required=False,
@@ -136,7 +157,7 @@ class ProtocolFilterForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class LookupForm(forms.Form):
+class LookupForm(SpanishErrorsMixin, forms.Form):
     code = forms.CharField(
         label=_("Código temporal o número de protocolo"),
         max_length=300,
@@ -151,7 +172,7 @@ class LookupForm(forms.Form):
     )
 
 
-class ReceiveForm(forms.Form):
+class ReceiveForm(SpanishErrorsMixin, forms.Form):
     sample_condition = forms.ChoiceField(
         label=_("Estado de la muestra"),
         choices=SampleCondition.choices,
@@ -172,7 +193,7 @@ class ReceiveForm(forms.Form):
     )
 
 
-class RejectForm(forms.Form):
+class RejectForm(SpanishErrorsMixin, forms.Form):
     reason = forms.CharField(
         label=_("Motivo del rechazo"),
         widget=forms.Textarea(attrs={"rows": 3}),

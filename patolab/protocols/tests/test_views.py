@@ -370,3 +370,15 @@ def test_overdue_flag_in_staff_list(login, vet_owner, technician):
     )
     html = login(technician).get("/protocolos/").content.decode()
     assert "Demorado" in html
+
+
+def test_field_errors_stay_spanish_for_an_english_browser(login, vet_owner, technician):
+    protocol = make_protocol(vet_owner)
+    client = login(technician)
+    response = client.post(
+        f"/protocolos/{protocol.pk}/recibir/",
+        {"containers": "dos"},
+        headers={"accept-language": "en-US,en;q=0.9"},
+    )
+    assert field_errors(response, "sample_condition") == ["Este campo es obligatorio."]
+    assert field_errors(response, "containers") == ["Debe ser un número entero."]
