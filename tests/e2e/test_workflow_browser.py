@@ -1,0 +1,131 @@
+"""End to end in headless Chromium: a vet submits a histopathology protocol, staff
+receive it (number assigned), a histopathologist writes and saves a draft report.
+Screenshots of each step go to test-output/e2e/."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import PASSWORD, ROOT
+from patolab.protocols.models import Protocol, ProtocolStatus
+from patolab.reports.models import Report, ReportStatus
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = "/usr/bin/chromium"
+OUT = ROOT / "test-output" / "e2e"
+
+
+@pytest.fixture
+def browser_page(live_server):
+    if not Path(CHROMIUM).exists() and os.environ.get("CI"):
+        pytest.fail("CI must have Debian's chromium at /usr/bin/chromium")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls
+    # the test makes between steps are still synchronous and safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="es-AR"
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def log_in(page, base: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/cuentas/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_vet_submits_staff_receives_pathologist_drafts(
+    browser_page, live_server, vet_owner, technician, pathologist
+):
+    page = browser_page
+    base = live_server.url
+
+    # 1. The veterinarian submits a histopathology protocol.
+    log_in(page, base, vet_owner.username)
+    page.goto(f"{base}/protocolos/nuevo/histopatologia/")
+    page.select_option("select[name=species]", "Canino")
+    page.fill("input[name=breed]", "Ovejero alemán")
+    page.select_option("select[name=sex]", "female")
+    page.fill("input[name=age]", "7 años")
+    page.fill("input[name=animal_name]", "Luna")
+    page.fill("input[name=owner_name]", "Graciela Núñez")
+    page.fill("input[name=sampling_date]", date.today().isoformat())
+    page.fill(
+        "textarea[name=clinical_history]",
+        "Nódulo subcutáneo en flanco izquierdo, 3 cm.",
+    )
+    page.fill("input[name=material_submitted]", "Nódulo cutáneo")
+    page.fill("input[name=containers]", "2")
+    page.get_by_role("button", name="Enviar protocolo").click()
+    page.wait_for_url(re.compile(r".*/protocolos/\d+/$"))
+    protocol = Protocol.objects.get(animal_name="Luna")
+    assert protocol.status == ProtocolStatus.SUBMITTED
+    assert protocol.temporary_code in page.content()
+    page.screenshot(path=str(OUT / "1-vet-submitted.png"), full_page=True)
+
+    # 2. Staff scan the temporary code (typed + Enter) and confirm reception.
+    log_in(page, base, technician.username)
+    page.goto(f"{base}/protocolos/recepcion/")
+    page.fill("input[name=code]", protocol.temporary_code)
+    page.press("input[name=code]", "Enter")
+    page.wait_for_url(re.compile(rf".*/protocolos/{protocol.pk}/recibir/$"))
+    page.check("input[name=sample_condition][value=optimal]")
+    page.fill("input[name=containers]", "2")
+    page.get_by_role("button", name="Confirmar recepción").click()
+    # Back at the scanner field, ready for the next sample, with the number shown.
+    page.wait_for_url(re.compile(r".*/protocolos/recepcion/"))
+    protocol.refresh_from_db()
+    assert protocol.status == ProtocolStatus.RECEIVED
+    assert re.fullmatch(r"HP \d{2}/\d{3,}", protocol.protocol_number)
+    assert protocol.protocol_number in page.content()
+    page.screenshot(path=str(OUT / "2-staff-received.png"), full_page=True)
+
+    # 3. The histopathologist writes a report and saves it as a draft.
+    log_in(page, base, pathologist.username)
+    page.goto(f"{base}/informes/")
+    assert protocol.protocol_number in page.content()
+    page.goto(f"{base}/informes/protocolo/{protocol.pk}/nuevo/")
+    page.fill("textarea[name=macroscopic]", "Nódulo firme, blanquecino, de 3 x 2 cm.")
+    page.fill(
+        "textarea[name=microscopic]",
+        "Proliferación de células fusiformes con atipia leve.",
+    )
+    page.fill("textarea[name=diagnosis]", "Fibrosarcoma de bajo grado.")
+    page.click("button[name=save]")
+    page.wait_for_url(re.compile(r".*/informes/\d+/editar/$"))
+    report = Report.objects.get(protocol=protocol)
+    assert report.status == ReportStatus.DRAFT
+    assert report.diagnosis == "Fibrosarcoma de bajo grado."
+    assert page.input_value("textarea[name=diagnosis]") == "Fibrosarcoma de bajo grado."
+    page.screenshot(path=str(OUT / "3-pathologist-draft.png"), full_page=True)
+    for name in (
+        "1-vet-submitted.png",
+        "2-staff-received.png",
+        "3-pathologist-draft.png",
+    ):
+        assert (OUT / name).stat().st_size > 10_000
