@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 from patolab.core.errors import ValidationFailed
@@ -28,6 +29,12 @@ def add_service_errors(form: forms.Form, exc: ValidationFailed) -> None:
 class LoginForm(AuthenticationForm):
     """Django's login form, telling a user with the right password whose
     account is not verified yet what to do (nobody else learns anything)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Our labels: Django's follow the browser language, the UI is Spanish.
+        self.fields["username"].label = _("Usuario")
+        self.fields["password"].label = _("Contraseña")
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username")
@@ -71,12 +78,35 @@ class RegistrationForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
+    def clean_password1(self) -> str:
+        password = self.cleaned_data.get("password1", "")
+        if password:
+            probe = User(
+                username=self.data.get("username", ""),
+                email=self.data.get("email", ""),
+                first_name=self.data.get("full_name", ""),
+            )
+            # The service checks again; here so every error shows at once.
+            password_validation.validate_password(password, user=probe)
+        return password
+
     def clean_password2(self) -> str:
         first = self.cleaned_data.get("password1")
         second = self.cleaned_data.get("password2", "")
         if first and second and first != second:
             raise forms.ValidationError(_("Las contraseñas no coinciden."))
         return second
+
+
+class NewPasswordForm(SetPasswordForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = _("Contraseña nueva")
+        self.fields["new_password1"].help_text = _(
+            "Al menos 8 caracteres; no sólo números ni una contraseña común."
+        )
+        self.fields["new_password2"].label = _("Repita la contraseña nueva")
+        self.fields["new_password2"].help_text = ""
 
 
 class EmailForm(forms.Form):
@@ -99,6 +129,11 @@ class PreferencesForm(forms.ModelForm):
         model = Veterinarian
         fields = ["notification_email", "notify_submission", "notify_reception"]
         error_messages = {"notification_email": EMAIL_ERRORS}
+        labels = {
+            "notification_email": _("E-mail alternativo para avisos e informes"),
+            "notify_submission": _("Recibir la confirmación de envío"),
+            "notify_reception": _("Recibir el aviso de recepción de la muestra"),
+        }
         help_texts = {
             "notification_email": _(
                 "Si lo completa, los avisos e informes se envían a esta dirección "

@@ -18,6 +18,7 @@ from patolab.core.errors import ValidationFailed
 
 from .forms import (
     EmailForm,
+    NewPasswordForm,
     PreferencesForm,
     ProfileForm,
     RegistrationForm,
@@ -115,6 +116,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's token check and SetPasswordForm; our templates and URLs."""
 
     template_name = "accounts/password_reset_confirm.html"
+    form_class = NewPasswordForm
     success_url = reverse_lazy("accounts:password-reset-complete")
 
 
