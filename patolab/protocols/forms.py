@@ -65,6 +65,8 @@ class SpanishErrorsMixin:
 
 class _ProtocolForm(SpanishErrorsMixin, forms.ModelForm):
     analysis_type: str = ""
+    # Required by protocol_create too; marked here so the form shows the asterisk.
+    required_fields: tuple[str, ...] = ("animal_name",)
     veterinarian = forms.ModelChoiceField(
         queryset=Veterinarian.objects.all(),
         label=_("Veterinario/a"),
@@ -91,7 +93,8 @@ class _ProtocolForm(SpanishErrorsMixin, forms.ModelForm):
         self.fields["sampling_date"].widget.attrs["max"] = (
             timezone.localdate().isoformat()
         )
-        self.fields["animal_name"].required = True
+        for name in self.required_fields:
+            self.fields[name].required = True
 
     def _post_clean(self) -> None:
         # Business validation happens in protocol_create (one place for the
@@ -110,6 +113,7 @@ class _ProtocolForm(SpanishErrorsMixin, forms.ModelForm):
 
 class HistopathologyForm(_ProtocolForm):
     analysis_type = AnalysisType.HISTOPATHOLOGY
+    required_fields = ("animal_name", "material_submitted")
 
     class Meta(_ProtocolForm.Meta):
         fields = HISTO_FIELDS
@@ -117,6 +121,7 @@ class HistopathologyForm(_ProtocolForm):
 
 class CytologyForm(_ProtocolForm):
     analysis_type = AnalysisType.CYTOLOGY
+    required_fields = ("animal_name", "technique")
 
     class Meta(_ProtocolForm.Meta):
         fields = CYTO_FIELDS
