@@ -6,12 +6,13 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from patolab.accounts.models import Role, Veterinarian
 from patolab.accounts.permissions import require_role
 from patolab.core.api import paginate
+from patolab.core.errors import ValidationFailed
 from patolab.core.files import file_response
 from patolab.jobs.api import job_accepted
 
@@ -89,7 +90,12 @@ def pricing_list(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post("/workorders", url_name="workorder_create")
 def workorder_create_endpoint(request: HttpRequest, payload: WorkOrderIn) -> Any:
     _staff(request)
-    vet = get_object_or_404(Veterinarian, pk=payload.veterinarian_id)
+    vet = Veterinarian.objects.filter(pk=payload.veterinarian_id).first()
+    if vet is None:
+        raise ValidationFailed(
+            _("Veterinario/a inexistente."),
+            errors={"veterinarian_id": [_("No existe un veterinario/a con ese id.")]},
+        )
     wo = workorder_create(
         veterinarian=vet,
         protocols=payload.protocol_ids,

@@ -229,3 +229,18 @@ def test_concurrent_pdf_requests_start_one_job(api, vet_owner, catalog):
         t.join()
     assert statuses == [202] * len(clients)
     assert Job.objects.filter(kind="workorder.pdf").count() == 1
+
+
+def test_unknown_veterinarian_gives_400_naming_the_field(api, technician, vet_owner):
+    body = payload(vet_owner, [make_protocol(vet_owner)], veterinarian_id=999999)
+    response = api(technician).post("/api/v1/workorders", body)
+    assert response.status_code == 400
+    assert "veterinarian_id" in response.json()["errors"]
+
+
+def test_malformed_body_gives_400_not_500(api, technician, vet_owner):
+    response = api(technician).post(
+        "/api/v1/workorders", {"veterinarian_id": "x", "protocol_ids": "nope"}
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
