@@ -182,3 +182,55 @@ def test_home_shows_the_vet_panel(login, vet_owner):
     html = login(vet_owner).get(reverse("core:home")).content.decode()
     assert "Mis órdenes de trabajo" in html
     assert wo.number in html
+
+
+def test_staff_edits_a_draft_and_cannot_after_issue(login, technician, vet_owner):
+    wo = make_wo(vet_owner)
+    client = login(technician)
+    url = reverse("workorders:edit", args=[wo.pk])
+    page = client.get(url).content.decode()
+    assert 'value="HP-01" selected' in page
+    line = wo.lines.get()
+    data = {
+        "tax_condition": "consumidor_final",
+        "billing_name": "Ana Owner",
+        "cuit": "",
+        "advance_payment": "",
+        "notes": "Editada",
+        "lines-TOTAL_FORMS": "2",
+        "lines-INITIAL_FORMS": "1",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "50",
+        "lines-0-code": "HP-01",
+        "lines-0-quantity": "1",
+        "lines-0-discount_percent": "0",
+        "lines-0-protocol_id": str(line.protocol_id),
+        "lines-1-code": "ENV-01",
+        "lines-1-quantity": "1",
+        "lines-1-discount_percent": "0",
+    }
+    assert client.post(url, data).status_code == 302
+    wo.refresh_from_db()
+    assert str(wo.total) == "71500.00"
+    assert wo.notes == "Editada"
+
+    issue = client.post(reverse("workorders:issue", args=[wo.pk]))
+    assert issue.status_code == 302
+    wo.refresh_from_db()
+    assert wo.status == "issued"
+    response = client.post(url, {**data, "notes": "tarde"}, follow=True)
+    assert "ya fue emitida" in response.content.decode()
+    wo.refresh_from_db()
+    assert wo.notes == "Editada"
+
+
+def test_vet_cannot_issue_or_change_payment(login, vet_owner):
+    wo = make_wo(vet_owner)
+    client = login(vet_owner)
+    assert client.post(reverse("workorders:issue", args=[wo.pk])).status_code == 403
+    response = client.post(
+        reverse("workorders:payment", args=[wo.pk]), {"payment_status": "paid"}
+    )
+    assert response.status_code == 403
+    wo.refresh_from_db()
+    assert (wo.status, wo.payment_status) == ("draft", "pending")
