@@ -7,10 +7,12 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from patolab.core.errors import DomainError
+from patolab.labels.services import start_label_batch
 
 from .models import Counter, Protocol, ProtocolStatus, ProtocolStatusHistory, Reception
 from .services import protocol_transition
@@ -100,7 +102,20 @@ class ProtocolAdmin(admin.ModelAdmin):
         _transition_action(ProtocolStatus.PROCESSING, _("Pasar a «En procesamiento»")),
         _transition_action(ProtocolStatus.READY, _("Pasar a «Listo para informe»")),
         _transition_action(ProtocolStatus.CANCELLED, _("Cancelar")),
+        "print_labels",
     ]
+
+    @admin.action(description=_("Imprimir etiquetas (un PDF con todas)"))
+    def print_labels(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        try:
+            job = start_label_batch(
+                protocol_ids=list(queryset.values_list("pk", flat=True)),
+                user=request.user,
+            )
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        return redirect("jobs:detail", pk=job.pk)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Protocols are created through the submission form/API (numbering, e-mails).

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patolab.core.errors import Conflict, ValidationFailed
+from patolab.labels.services import label_request_generate
 
 from ..models import Protocol, ProtocolStatus, Reception, SampleCondition
 from .numbering import protocol_number_next
@@ -137,7 +138,9 @@ def protocol_receive(
         user=received_by,
         note=discrepancies,
     )
-    # labels: queued by patolab.labels (wired by the lead)
+    # Labels are pre-generated now, so staff print them without waiting; the
+    # job is sent after commit, and joins an active one if any.
+    label_request_generate(protocol=locked, user=received_by)
     if notify:
         from patolab.notifications import emails
 

@@ -41,3 +41,31 @@ def test_admin_action_goes_through_the_state_machine(
     assert response.status_code == 200
     assert "No se puede pasar el protocolo" in response.content.decode()
     assert Protocol.objects.get(pk=protocol.pk).status == ProtocolStatus.RECEIVED
+
+
+def test_admin_action_prints_labels_of_selected_protocols_as_one_batch_job(
+    login, superuser, vet_owner, technician
+):
+    from patolab.jobs.models import Job
+    from patolab.protocols.tests.factories import make_received
+
+    first = make_received(vet_owner, technician)
+    second = make_received(vet_owner, technician)
+    response = login(superuser).post(
+        "/admin/protocols/protocol/",
+        {"action": "print_labels", "_selected_action": [first.pk, second.pk]},
+    )
+    job = Job.objects.get(kind="labels.batch")
+    assert response.status_code == 302
+    assert response["Location"] == f"/trabajos/{job.pk}/"
+    assert sorted(job.params["protocol_ids"]) == sorted([first.pk, second.pk])
+
+
+def test_reception_queues_label_generation(vet_owner, technician):
+    from patolab.jobs.models import Job
+    from patolab.protocols.tests.factories import make_received
+
+    protocol = make_received(vet_owner, technician)
+    job = Job.objects.get(kind="labels.generate")
+    assert job.target == f"protocols.protocol:{protocol.pk}"
+    assert job.requested_by == technician
