@@ -39,12 +39,20 @@ PDF_JOB_KIND = "workorder.pdf"
 
 
 def workorder_document(*, work_order: WorkOrder) -> WorkOrderDocument:
-    """Load everything the PDF prints (3 small queries)."""
+    """Everything the PDF prints (uses prefetched lines and protocols when the
+    caller loaded them, as `workorder_get_for` does)."""
     vet = work_order.veterinarian
-    links = work_order.protocol_links.select_related("protocol").order_by(
-        "protocol__received_at", "protocol_id"
+    # `.all()` reuses what `workorder_get_for` prefetched (no extra queries on
+    # the hot path of serving a cached PDF); sorted here for a stable order.
+    links = sorted(
+        work_order.protocol_links.all(),
+        key=lambda link: (
+            link.protocol.received_at is None,
+            link.protocol.received_at or timezone.now(),
+            link.protocol_id,
+        ),
     )
-    lines = list(work_order.lines.all())
+    lines = sorted(work_order.lines.all(), key=lambda line: (line.position, line.pk))
     amounts = [
         line_amounts(
             quantity=line.quantity,

@@ -11,7 +11,7 @@ from patolab.jobs.registry import register
 from patolab.jobs.services import Progress, target_pk
 
 from .documents import PDF_JOB_KIND, workorder_pdf_build
-from .models import WorkOrder
+from .selectors import workorder_for_document
 
 
 @register(
@@ -25,7 +25,7 @@ def workorder_pdf(job: Job, progress: Progress) -> dict[str, Any]:
     """Render the PDF of the work order *as it is now* (the fingerprint in the
     params is informational: data may have changed since the job started, and
     the current data is what must be cached). Storage errors retry."""
-    work_order = WorkOrder.objects.select_related("veterinarian").get(pk=target_pk(job))
+    work_order = workorder_for_document(pk=target_pk(job))
     pdf = workorder_pdf_build(work_order=work_order)
     return {
         "file_url": reverse("workorders:pdf", kwargs={"pk": work_order.pk}),

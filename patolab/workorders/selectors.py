@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from patolab.accounts.models import User, Veterinarian
 from patolab.accounts.permissions import scope_to_user
 from patolab.protocols.models import Protocol, ProtocolStatus
 
-from .models import WorkOrder
+from .models import WorkOrder, WorkOrderProtocol
 
 # A protocol can be billed once the lab has received its sample.
 BILLABLE_STATUSES = (
@@ -58,12 +58,24 @@ def workorder_list_for(
     return qs.order_by("-created_at", "-id")
 
 
+def _with_document_data(qs: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
+    links = Prefetch(
+        "protocol_links",
+        queryset=WorkOrderProtocol.objects.select_related("protocol").order_by(
+            "protocol__received_at", "protocol_id"
+        ),
+    )
+    return qs.select_related("veterinarian").prefetch_related("lines", links)
+
+
 def workorder_get_for(*, user: User, pk: object) -> WorkOrder:
     """One work order with its lines and protocols; another vet's gives 404."""
-    qs = workorder_list_for(user=user).prefetch_related(
-        "lines", "protocol_links__protocol", "veterinarian__user"
-    )
-    return get_object_or_404(qs, pk=pk)
+    return get_object_or_404(_with_document_data(workorder_list_for(user=user)), pk=pk)
+
+
+def workorder_for_document(*, pk: object) -> WorkOrder:
+    """Internal (jobs): a work order with everything its PDF prints, fresh."""
+    return _with_document_data(WorkOrder.objects.all()).get(pk=pk)
 
 
 def protocols_billable_for(*, veterinarian: Veterinarian) -> QuerySet[Protocol]:
