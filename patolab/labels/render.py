@@ -16,18 +16,20 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import lru_cache
 
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from patolab.core.pdf.fonts import BOLD, REGULAR, register_fonts
-from patolab.core.pdf.qr import QUIET_ZONE_MODULES, draw_qr, qr_modules
+from patolab.core.pdf.qr import QUIET_ZONE_MODULES
+
+from .qrfast import draw_qr_path, qr_size
 
 # Bump when the printed layout changes: it is part of every label fingerprint,
 # so stored labels become stale and are regenerated.
-RENDERER_VERSION = "labels-1"
+RENDERER_VERSION = "labels-2"
 
 LABEL_WIDTH = 39 * mm
 LABEL_HEIGHT = 20 * mm
@@ -73,7 +75,7 @@ class QrLayout:
         return self.module / DOT
 
 
-@cache
+@lru_cache(maxsize=4096)
 def qr_layout(url: str) -> QrLayout:
     """The biggest QR that fits the label height, preferring ECC level M.
 
@@ -84,7 +86,7 @@ def qr_layout(url: str) -> QrLayout:
     available = LABEL_HEIGHT - 2 * QR_OUTER_MARGIN
     best: QrLayout | None = None
     for level in ("M", "L"):
-        modules = qr_modules(url, level=level)
+        modules = qr_size(url, level)
         total = modules + 2 * QUIET_ZONE_MODULES
         module = available / total
         snapped = int(module / DOT) * DOT
@@ -135,7 +137,7 @@ def qr_origin(layout: QrLayout) -> tuple[float, float]:
 
 def _draw_label(canvas: Canvas, item: LabelData, n: int, layout: QrLayout) -> None:
     qr_x, qr_y = qr_origin(layout)
-    draw_qr(canvas, item.url, qr_x, qr_y, layout.side, level=layout.level)
+    draw_qr_path(canvas, item.url, qr_x, qr_y, layout.module, level=layout.level)
 
     x = TEXT_MARGIN
     width = qr_x - GAP - x
@@ -164,7 +166,7 @@ def render_labels(items: list[LabelData]) -> bytes:
     register_fonts()
     buffer = io.BytesIO()
     canvas = Canvas(
-        buffer, pagesize=(LABEL_WIDTH, LABEL_HEIGHT), invariant=1, pageCompression=1
+        buffer, pagesize=(LABEL_WIDTH, LABEL_HEIGHT), invariant=1, pageCompression=0
     )
     canvas.setTitle("Etiquetas")
     canvas.setAuthor("Patolab")
