@@ -14,7 +14,10 @@ from conftest import SmtpSink, free_port
 from patolab.notifications import emails
 from patolab.notifications.models import EmailLog, EmailStatus
 from patolab.notifications.tasks import email_send
-from patolab.notifications.tests.factories import make_received_protocol
+from patolab.notifications.tests.factories import (
+    make_protocol,
+    make_received_protocol,
+)
 from patolab.notifications.tests.smtp import ScriptedSmtp, point_django_at
 
 pytestmark = pytest.mark.integration
@@ -141,3 +144,25 @@ def test_bulk_reception_job_delivers_one_email_per_protocol(
         "vet_other@vet.example",
         "vet_owner@vet.example",
     ]
+
+
+def test_receiving_a_protocol_delivers_one_reception_email_with_its_number(
+    celery_worker, smtp_sink, technician, vet_owner, wait
+):
+    """The real reception service, as staff use it, wired to the pipeline."""
+    from patolab.protocols.services.reception import protocol_receive
+
+    protocol = make_protocol(vet_owner, containers=2)
+    received = protocol_receive(
+        protocol=protocol,
+        received_by=technician,
+        sample_condition="optimal",
+        containers=2,
+    )
+    assert received.protocol_number
+    [msg] = wait(lambda: smtp_sink.messages)
+    time.sleep(1.5)
+    assert len(smtp_sink.messages) == 1
+    assert msg["X-Envelope-To"] == "vet_owner@vet.example"
+    assert received.protocol_number in subject_of(msg)
+    assert "muestra recibida" in subject_of(msg)
