@@ -166,3 +166,30 @@ def test_receiving_a_protocol_delivers_one_reception_email_with_its_number(
     assert msg["X-Envelope-To"] == "vet_owner@vet.example"
     assert received.protocol_number in subject_of(msg)
     assert "muestra recibida" in subject_of(msg)
+
+
+def test_sweeper_delivers_an_email_whose_broker_message_was_lost(
+    celery_worker, smtp_sink, vet_owner, wait
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from patolab.notifications.services import email_log_sweep
+
+    protocol = make_received_protocol(vet_owner)
+    # Created outside any transaction commit hook: as if Redis lost the message.
+    log = EmailLog.objects.create(
+        kind="received",
+        idempotency_key="lost-message",
+        protocol=protocol,
+        recipient="vet_owner@vet.example",
+        subject="[Lab] Protocolo perdido",
+        body_text="texto",
+        next_attempt_at=timezone.now() - timedelta(minutes=3),
+    )
+    time.sleep(1)
+    assert smtp_sink.messages == []
+    assert email_log_sweep()["resent_queued"] == 1
+    wait(lambda: EmailLog.objects.get(pk=log.pk).status == EmailStatus.SENT)
+    assert len(smtp_sink.messages) == 1

@@ -345,3 +345,19 @@ def test_preferences_reject_a_bad_address(login, vet_owner):
     assert response.status_code == 200
     assert "notification_email" in response.context["form"].errors
     assert Veterinarian.objects.get(user=vet_owner).notification_email == ""
+
+
+def test_password_reset_for_unverified_account_resends_verification(client):
+    veterinarian_register(
+        username="sinverificar",
+        full_name="Vet Sin Verificar",
+        email="sv@x.example",
+        password="una-clave-larga-1",
+    )
+    EmailLog.objects.all().delete()
+    response = client.post(
+        reverse("accounts:password-reset"), {"email": "sv@x.example"}
+    )
+    assert response["Location"] == reverse("accounts:password-reset-done")
+    [log] = EmailLog.objects.all()
+    assert log.kind == EmailKind.ACCOUNT_VERIFICATION
