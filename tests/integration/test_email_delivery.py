@@ -50,6 +50,7 @@ def test_email_arrives_once_when_smtp_comes_up_10_seconds_late(
     port = free_port()
     point_django_at(settings, port)
     settings.CELERY_RETRY_BACKOFF_MAX = 2  # keep retries short for the test
+    settings.EMAIL_MAX_RETRIES = 30  # ...and enough of them to outlast the 10 s
     sink = SmtpSink(port=port)
     starter = threading.Timer(10, sink.start)
     starter.start()
