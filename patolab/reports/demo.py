@@ -13,7 +13,7 @@ from django.utils import timezone
 from patolab.accounts.models import Role, User
 from patolab.protocols.models import AnalysisType, Protocol, ProtocolStatus
 
-from .models import Report, ReportStatus
+from .models import Report, ReportPdf, ReportStatus
 from .pdf import render_report
 from .selectors import report_pdf_data
 from .services import report_pdf_store
@@ -73,7 +73,10 @@ CYTO = [
 def _texts(rng: random.Random, protocol: Protocol) -> dict[str, str]:
     pool = HISTO if protocol.analysis_type == AnalysisType.HISTOPATHOLOGY else CYTO
     macro, micro, diagnosis, comments = rng.choice(pool)
-    values = {"size": f"{rng.uniform(0.5, 4):.1f}".replace(".", ","), "mitoses": rng.randint(0, 6)}
+    values = {
+        "size": f"{rng.uniform(0.5, 4):.1f}".replace(".", ","),
+        "mitoses": rng.randint(0, 6),
+    }
     return {
         "macroscopic": macro.format(**values),
         "microscopic": micro.format(**values),
@@ -86,9 +89,7 @@ def seed(stdout: Any) -> None:
     if Report.objects.exists():
         stdout.write("Demo reports already present.")
         return
-    pathologist = (
-        User.objects.filter(role=Role.HISTOPATHOLOGIST).order_by("pk").first()
-    )
+    pathologist = User.objects.filter(role=Role.HISTOPATHOLOGIST).order_by("pk").first()
     if pathologist is None:
         stdout.write("Demo reports skipped: no histopathologist user.")
         return
@@ -102,9 +103,7 @@ def seed(stdout: Any) -> None:
         texts = _texts(rng, protocol)
         if rng.random() < 0.3:
             texts["diagnosis"] = ""  # work in progress
-        Report.objects.create(
-            protocol=protocol, histopathologist=pathologist, **texts
-        )
+        Report.objects.create(protocol=protocol, histopathologist=pathologist, **texts)
         drafts += 1
     finalized = 0
     for protocol in (
@@ -130,7 +129,12 @@ def seed(stdout: Any) -> None:
             reason="finalize",
         )
         Report.objects.filter(pk=report.pk).update(
-            pdf_file=stored.pdf.file, pdf_sha256=stored.pdf.sha256
+            pdf_file=stored.pdf.file,
+            pdf_sha256=stored.pdf.sha256,
+            created_at=when - timedelta(hours=rng.uniform(4, 48)),
         )
+        ReportPdf.objects.filter(pk=stored.pdf.pk).update(created_at=when)
         finalized += 1
-    stdout.write(f"Demo reports ready: {drafts} drafts, {finalized} finalized with PDF.")
+    stdout.write(
+        f"Demo reports ready: {drafts} drafts, {finalized} finalized with PDF."
+    )

@@ -145,11 +145,12 @@ def _page_decorations(data: ReportPdfData) -> tuple[Any, Any]:
     )
 
 
-def _section(title: str, text: str, styles: dict[str, Any]) -> list[Any]:
+def _section(
+    title: str, text: str, styles: dict[str, Any], body: str = "body"
+) -> list[Any]:
     heading = Paragraph(escape(title), styles["h2"])
     paragraphs = [
-        Paragraph(escape(chunk), styles["body"])
-        for chunk in (text or "—").split("\n\n")
+        Paragraph(escape(chunk), styles[body]) for chunk in (text or "—").split("\n\n")
     ]
     # Keep the heading with at least its first paragraph.
     return [KeepTogether([heading, paragraphs[0]]), *paragraphs[1:]]
@@ -171,7 +172,7 @@ def _data_table(rows: list[tuple[str, str]], styles: dict[str, Any]) -> Table:
     width = PAGE_WIDTH - 2 * MARGIN
     table = Table(
         cells,
-        colWidths=[0.17 * width, 0.33 * width, 0.17 * width, 0.33 * width],
+        colWidths=[0.2 * width, 0.3 * width, 0.2 * width, 0.3 * width],
     )
     table.setStyle(
         TableStyle(
@@ -244,9 +245,11 @@ def _story(data: ReportPdfData, styles: dict[str, Any]) -> list[Any]:
     )
     if data.clinical_history:
         story += _section("Historia clínica", data.clinical_history, styles)
-    story += _section("Descripción macroscópica", data.macroscopic, styles)
+    # Cytology usually has no macroscopic description: skip the empty section.
+    if data.macroscopic or data.analysis_type.lower() != "citología":
+        story += _section("Descripción macroscópica", data.macroscopic, styles)
     story += _section("Descripción microscópica", data.microscopic, styles)
-    story += _section("Diagnóstico", data.diagnosis, styles)
+    story += _section("Diagnóstico", data.diagnosis, styles, body="diagnosis")
     if data.comments:
         story += _section("Comentarios", data.comments, styles)
     story.append(CondPageBreak(35 * mm))
@@ -278,6 +281,9 @@ def _styles() -> dict[str, Any]:
     base = styles["base"]
     styles["body"] = ParagraphStyle(
         "body", parent=base, fontSize=10, leading=14, spaceAfter=4, alignment=4
+    )
+    styles["diagnosis"] = ParagraphStyle(
+        "diagnosis", parent=styles["body"], fontName=BOLD, alignment=0
     )
     styles["notice"] = ParagraphStyle(
         "notice", parent=base, fontName=BOLD, textColor=BRAND
