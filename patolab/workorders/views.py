@@ -78,12 +78,12 @@ def _show_errors(
         field = key if key in form.fields else None
         if field is None and key == "protocol_ids" and "protocols" in form.fields:
             field = "protocols"
+        if field is None and key != "lines" and fallback in form.fields:
+            field = fallback
         if exc.status_code == 409:
             msgs = [exc.message]
         for msg in msgs:
-            form.add_error(
-                field or (fallback if fallback in form.fields else None), msg
-            )
+            form.add_error(field, msg)
 
 
 # ---------------------------------------------------------------- pages

@@ -234,3 +234,29 @@ def test_vet_cannot_issue_or_change_payment(login, vet_owner):
     assert response.status_code == 403
     wo.refresh_from_db()
     assert (wo.status, wo.payment_status) == ("draft", "pending")
+
+
+def test_protocol_billed_meanwhile_is_shown_next_to_the_protocols(
+    login, technician, vet_owner
+):
+    p = make_protocol(vet_owner)
+    client = login(technician)
+    page = client.get(create_url(vet_owner))  # the form lists p
+    assert p.protocol_number in page.content.decode()
+    workorder_create(
+        veterinarian=vet_owner.veterinarian,
+        protocols=[p],
+        tax_condition="consumidor_final",
+        created_by=None,
+    )
+    response = client.post(create_url(vet_owner), form_data(vet_owner, [p]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    block = re.search(
+        r'<div class="field has-error required">\s*<label[^>]*>Protocolos recibidos'
+        r'.*?<p class="field-error">',
+        html,
+        re.S,
+    )
+    assert block, "no error next to the protocols field"
+    assert WorkOrder.objects.count() == 1
