@@ -71,6 +71,36 @@ def sample_document(lines: int = 6):  # type: ignore[no-untyped-def]
     )
 
 
+def bench_baseline() -> None:
+    """A one-line TTF page: the floor of any ReportLab PDF on this machine right
+    now (font subset + write). Read the other figures against it when the
+    machine is busy."""
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    from patolab.core.pdf.fonts import REGULAR, register_fonts
+
+    register_fonts()
+
+    def one_line() -> bytes:
+        buffer = io.BytesIO()
+        canvas = Canvas(buffer, invariant=1)
+        canvas.setFont(REGULAR, 10)
+        canvas.drawString(72, 72, "Orden de trabajo · ñandú")
+        canvas.showPage()
+        canvas.save()
+        return buffer.getvalue()
+
+    one_line()
+    samples = []
+    for _ in range(RENDER_ROUNDS):
+        start = time.perf_counter()
+        one_line()
+        samples.append((time.perf_counter() - start) * 1000)
+    report("baseline: one-line TTF page (machine floor)", samples, "(reference)")
+
+
 def bench_render() -> None:
     from patolab.workorders.pdf import render_work_order
 
@@ -193,6 +223,7 @@ def main() -> None:
 
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     print(f"workorders: db={engine}")
+    bench_baseline()
     bench_render()
     bench_serve()
 
