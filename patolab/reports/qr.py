@@ -122,13 +122,18 @@ def draw_qr_fast(
     border: int = QUIET_ZONE_MODULES,
 ) -> None:
     """Draw a QR code of `size` points (quiet zone included) with its
-    bottom-left corner at x, y, as one vector path."""
+    bottom-left corner at x, y, as one vector path.
+
+    The path is written in module units (integers) under a scaling transform:
+    formatting hundreds of float coordinates through ReportLab's path API
+    cost more than the whole rest of a page.
+    """
     modules = qr_matrix(value, level)
     count = len(modules)
     unit = size / (count + 2 * border)
-    path = canvas.beginPath()
+    ops: list[str] = []
     for row, line in enumerate(modules):
-        top = y + size - (border + row + 1) * unit
+        bottom = count + border - row - 1
         col = 0
         while col < count:
             if not line[col]:
@@ -137,8 +142,9 @@ def draw_qr_fast(
             start = col
             while col < count and line[col]:
                 col += 1
-            path.rect(x + (border + start) * unit, top, (col - start) * unit, unit)
+            ops.append(f"{border + start} {bottom} {col - start} 1 re")
     canvas.saveState()
+    canvas.transform(unit, 0, 0, unit, x, y)
     canvas.setFillColorRGB(0, 0, 0)
-    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.addLiteral("\n".join(ops) + "\nf")
     canvas.restoreState()
