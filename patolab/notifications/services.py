@@ -91,6 +91,10 @@ def classify_smtp_error(exc: BaseException) -> type[Exception]:
         return PermanentSendError if exc.smtp_code >= 500 else TransientSendError
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return PermanentSendError
+    if isinstance(exc, (ValueError, TypeError)):
+        # Bad data (a malformed address, a header with a newline): retrying
+        # cannot help. BadHeaderError and UnicodeError are ValueErrors.
+        return PermanentSendError
     # SMTPServerDisconnected, other SMTPException, ConnectionRefusedError,
     # TimeoutError and the rest of OSError: the network, try again.
     return TransientSendError

@@ -226,3 +226,17 @@ def test_resend_puts_only_failed_rows_back_in_the_queue(
     row = EmailLog.objects.get(pk=queued_email.pk)
     assert (row.status, row.attempts) == (EmailStatus.QUEUED, 0)
     assert len(callbacks) == 1
+
+
+def test_a_header_injection_fails_at_once_instead_of_retrying(
+    scripted_smtp, queued_email
+):
+    EmailLog.objects.filter(pk=queued_email.pk).update(
+        recipient="vet@x.example\nBcc: otro@x.example"
+    )
+    result = email_log_deliver(email_log_id=queued_email.pk)
+    assert result.outcome == "failed"
+    row = EmailLog.objects.get(pk=queued_email.pk)
+    assert row.status == EmailStatus.FAILED
+    assert row.last_error
+    assert scripted_smtp.messages == []
