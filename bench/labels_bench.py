@@ -71,8 +71,9 @@ def bench_render() -> None:
 
 def bench_serve() -> None:
     from django.core.management import call_command
+    from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
     from django.urls import reverse
     from django.utils import timezone
 
@@ -152,8 +153,13 @@ def bench_serve() -> None:
                     assert response.status_code in (200, 304), response.status_code
                     if i >= 20:  # warm-up
                         samples.append(elapsed)
+                with CaptureQueriesContext(connection) as queries:
+                    client.get(url, headers=hdrs).close()
                 report(
-                    f"serve cached label PDF via {name} ({suffix})", samples, "<= 3 ms"
+                    f"serve cached label PDF via {name} ({suffix}, "
+                    f"{len(queries)} queries)",
+                    samples,
+                    "<= 3 ms",
                 )
     finally:
         Protocol.objects.filter(pk=protocol.pk).delete()

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from patolab.accounts.permissions import STAFF_ROLES, require_role
 from patolab.core.errors import Conflict, ValidationFailed
 from patolab.core.files import safe_filename, sha256_hex, store_bytes
 from patolab.jobs.models import Job
-from patolab.jobs.services import job_active_for, job_start
+from patolab.jobs.services import job_start
 from patolab.protocols.models import Protocol
 
 from .models import LabelBatch, LabelDocument
@@ -36,18 +37,21 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 500
 
 
-def protocol_absolute_url(protocol: Protocol) -> str:
-    """What the QR encodes: `SITE_URL` + the protocol's detail page."""
+@lru_cache(maxsize=8192)
+def _detail_path(pk: int) -> str:
+    # reverse() is a measurable part of serving a cached label; paths are stable.
     for name in ("protocols:protocol-detail", "protocols:detail"):
         try:
-            path = reverse(name, kwargs={"pk": protocol.pk})
-            break
+            return reverse(name, kwargs={"pk": pk})
         except NoReverseMatch:
             continue
-    else:
-        # Until the protocols app names its detail page, build the path it has.
-        path = f"/protocolos/{protocol.pk}/"
-    return f"{settings.SITE_URL}{path}"
+    # Until the protocols app names its detail page, build the path it has.
+    return f"/protocolos/{pk}/"
+
+
+def protocol_absolute_url(protocol: Protocol) -> str:
+    """What the QR encodes: `SITE_URL` + the protocol's detail page."""
+    return f"{settings.SITE_URL}{_detail_path(protocol.pk)}"
 
 
 def label_is_received(protocol: Protocol) -> bool:
@@ -160,24 +164,22 @@ def label_request_generate(*, protocol: Protocol, user: User | None) -> Job:
     return job_start(kind="labels.generate", target=protocol, user=user)
 
 
-@transaction.atomic
 def label_get_or_start(
     *, protocol: Protocol, user: User
 ) -> tuple[LabelDocument | None, Job | None]:
     """The current label document, or the job that is (re)generating it.
 
     Staff only (403 otherwise); 409 for a protocol not received yet. Missing or
-    stale labels start a job, or join the active one: asking again never starts
-    a second job. A stale file is never returned.
+    stale labels start a job, or join the active one (`job_start` is idempotent
+    per protocol, backed by a partial unique constraint): asking again never
+    starts a second job. A stale file is never returned. The common case (labels
+    current) runs no transaction and no extra query.
     """
     require_role(user, *STAFF_ROLES)
     label_assert_received(protocol)
     doc = label_document_current(protocol)
     if doc is not None:
         return doc, None
-    active = job_active_for(kind="labels.generate", target=protocol)
-    if active is not None:
-        return None, active
     return None, label_request_generate(protocol=protocol, user=user)
 
 
