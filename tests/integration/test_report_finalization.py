@@ -240,3 +240,67 @@ def test_a_finalization_during_a_1000_report_regeneration_finishes_within_second
     assert done.state == JobState.SUCCEEDED
     assert done.result["regenerated"] == 1000
     assert done.finished_at > finished.finished_at
+
+
+def test_a_storage_error_is_retried_and_the_finalization_succeeds(
+    celery_worker,
+    smtp_sink,
+    monkeypatch,
+    settings,
+    vet_owner,
+    technician,
+    pathologist,
+    wait,
+):
+    from patolab.reports import services
+
+    settings.CELERY_RETRY_BACKOFF_MAX = 1
+    real_store = services.store_bytes
+    calls = []
+
+    def flaky_store(path, data):
+        calls.append(path)
+        if len(calls) == 1:
+            raise OSError("disco no disponible")
+        return real_store(path, data)
+
+    monkeypatch.setattr(services, "store_bytes", flaky_store)
+    report = new_draft(vet_owner, technician, pathologist)
+    with transaction.atomic():
+        job = report_request_finalize(report=report, user=pathologist)
+    job = wait(lambda: job_done(job.pk), timeout=30)
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert job.attempts == 2
+    assert len(calls) == 2
+    report.refresh_from_db()
+    assert report.status == ReportStatus.SENT
+    assert ReportPdf.objects.filter(report=report).count() == 1
+
+
+def test_a_finalization_that_keeps_failing_shows_the_reason(
+    celery_worker, monkeypatch, settings, vet_owner, technician, pathologist, wait
+):
+    from patolab.reports import services
+
+    settings.CELERY_RETRY_BACKOFF_MAX = 1
+
+    def broken_store(path, data):
+        raise OSError("disco lleno")
+
+    monkeypatch.setattr(services, "store_bytes", broken_store)
+    report = new_draft(vet_owner, technician, pathologist)
+    with transaction.atomic():
+        job = report_request_finalize(report=report, user=pathologist)
+    job = wait(lambda: job_done(job.pk), timeout=60)
+    assert job.state == JobState.FAILED
+    assert "disco lleno" in job.error
+    assert job.attempts == get_kind("report.finalize").max_attempts
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FINALIZING
+    assert not EmailLog.objects.filter(kind="report_ready").exists()
+    # A new click after the failure starts a new job (the old one is final).
+    monkeypatch.undo()
+    with transaction.atomic():
+        again = report_request_finalize(report=report, user=pathologist)
+    assert again.pk != job.pk
+    assert wait(lambda: job_done(again.pk), timeout=30).state == JobState.SUCCEEDED
