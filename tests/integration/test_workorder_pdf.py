@@ -70,7 +70,8 @@ def test_pdf_is_generated_by_the_worker_then_served_with_etag_and_304(
     text = pdf_text(data)
     assert work_order.number in text
     assert "$ 62.000,00" in text
-    assert Job.objects.get(pk=job_id).state == "succeeded"
+    # The PDF row is committed just before the job row is marked succeeded.
+    wait(lambda: Job.objects.get(pk=job_id).state == "succeeded", timeout=10)
 
     cached = client.client.get(
         url, headers={**client.headers, "If-None-Match": response["ETag"]}
@@ -154,3 +155,30 @@ def test_detail_page_poll_swaps_in_the_download_link(
     assert "hx-trigger" not in fragment  # polling stops once the link is there
     pdf = client.get(reverse("workorders:pdf", args=[work_order.pk]))
     assert pdf.status_code == 200
+
+
+def test_storage_error_is_retried_with_backoff(
+    api, vet_owner, work_order, wait, monkeypatch
+):
+    from patolab.workorders import documents
+
+    real_store = documents.store_bytes
+    calls = []
+
+    def flaky_store(path, data):
+        calls.append(path)
+        if len(calls) == 1:
+            raise OSError("disco no disponible")
+        return real_store(path, data)
+
+    monkeypatch.setattr(documents, "store_bytes", flaky_store)
+    client = api(vet_owner)
+    url = f"/api/v1/workorders/{work_order.pk}/pdf"
+    job_id = client.get(url).json()["job"]["id"]
+    get_pdf_when_ready(client, url, wait)
+    # The PDF row is committed just before the job row is marked succeeded.
+    job = wait(
+        lambda: Job.objects.filter(pk=job_id, state="succeeded").first(), timeout=10
+    )
+    assert job.attempts == 2
+    assert len(calls) == 2
