@@ -213,8 +213,9 @@ def account_verify(*, token: str) -> User:
     """Activate the account a verification link belongs to.
 
     Raises VerificationFailed with a Spanish message for an expired, tampered or
-    outdated link (e.g. the e-mail changed since). Idempotent: a verified
-    account is returned unchanged."""
+    outdated link (e.g. the e-mail changed since), or for an account an admin
+    deactivated after it was verified. Idempotent: a verified active account is
+    returned unchanged."""
     try:
         data = signing.loads(
             token,
@@ -239,10 +240,18 @@ def account_verify(*, token: str) -> User:
         raise VerificationFailed(
             _("El enlace de verificación no es válido."), code="verification_invalid"
         )
-    if not user.email_verified or not user.is_active:
-        User.objects.filter(pk=user.pk).update(is_active=True, email_verified=True)
-        user.is_active = True
-        user.email_verified = True
+    if user.email_verified:
+        if not user.is_active:
+            # Verified before and deactivated since (by an admin): an old link
+            # must not switch the account back on.
+            raise VerificationFailed(
+                _("Esta cuenta está desactivada. Comuníquese con el laboratorio."),
+                code="account_disabled",
+            )
+        return user
+    User.objects.filter(pk=user.pk).update(is_active=True, email_verified=True)
+    user.is_active = True
+    user.email_verified = True
     return user
 
 

@@ -361,3 +361,20 @@ def test_password_reset_for_unverified_account_resends_verification(client):
     assert response["Location"] == reverse("accounts:password-reset-done")
     [log] = EmailLog.objects.all()
     assert log.kind == EmailKind.ACCOUNT_VERIFICATION
+
+
+def test_old_link_does_not_reactivate_an_account_an_admin_disabled(client):
+    vet = veterinarian_register(
+        username="desactivado",
+        full_name="Vet Desactivado",
+        email="d@x.example",
+        password="una-clave-larga-1",
+    )
+    url = path_of(link_in(EmailLog.objects.get()))
+    assert client.get(url).status_code == 302  # verified and active
+    assert client.get(url).status_code == 302  # a second click changes nothing
+    User.objects.filter(pk=vet.user_id).update(is_active=False)
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "Esta cuenta está desactivada" in response.content.decode()
+    assert not User.objects.get(pk=vet.user_id).is_active
