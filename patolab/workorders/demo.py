@@ -4,16 +4,24 @@ protocols of the demo veterinarians. Idempotent."""
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+
+from django.utils import timezone
 
 from patolab.accounts.models import Role, User, Veterinarian
 from patolab.protocols.models import AnalysisType
 
 from .models import PricingItem, TaxCondition, WorkOrder
 from .selectors import protocols_billable_for
-from .services import LineInput, workorder_create, workorder_issue, workorder_mark_sent
+from .services import (
+    LineInput,
+    workorder_create,
+    workorder_issue,
+    workorder_mark_sent,
+    workorder_set_payment_status,
+)
 
 CATALOG = [
     ("CIT-01", "Citología (hasta 3 portaobjetos)", AnalysisType.CYTOLOGY, "38500"),
@@ -114,18 +122,29 @@ def seed(stdout: Any) -> None:
                 cuit=""
                 if condition == TaxCondition.CONSUMIDOR_FINAL
                 else CUITS[vet.pk % len(CUITS)],
-                advance_payment=rng.choice([0, 0, 0, 10000, 20000]),
+                advance_payment=rng.choice([0, 0, 0, 0, 10000, 20000]),
                 notes=rng.choice(
                     ["", "Pago por transferencia.", "Facturar a la clínica."]
                 ),
                 created_by=creator,
             )
             made += 1
+            # Spread the demo orders over the last weeks, oldest number first
+            # (demo only: the services always stamp "now").
+            created = timezone.now() - timedelta(days=3 * (TARGET_ORDERS - made) + 1)
+            WorkOrder.objects.filter(pk=wo.pk).update(created_at=created)
             roll = rng.random()
             if roll < 0.6:
-                workorder_issue(work_order=wo, user=creator)
+                wo = workorder_issue(work_order=wo, user=creator)
+                WorkOrder.objects.filter(pk=wo.pk).update(
+                    issued_at=created + timedelta(hours=2)
+                )
                 if roll < 0.3:
                     workorder_mark_sent(work_order=wo, user=creator)
+                if rng.random() < 0.5:
+                    workorder_set_payment_status(
+                        work_order=wo, payment_status="paid", user=creator
+                    )
     stdout.write(
         f"Work orders: {PricingItem.objects.count()} catalog items, "
         f"{made} new work orders ({existing + made} total)"

@@ -125,10 +125,16 @@ class WorkOrderFilterForm(forms.Form):
         choices=[("", _("Todos")), *PaymentStatus.choices],
     )
     date_from = forms.DateField(
-        label=_("Desde"), required=False, input_formats=["%d/%m/%Y", "%Y-%m-%d"]
+        label=_("Desde"),
+        required=False,
+        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label=_("Hasta"), required=False, input_formats=["%d/%m/%Y", "%Y-%m-%d"]
+        label=_("Hasta"),
+        required=False,
+        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 
