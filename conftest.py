@@ -173,11 +173,48 @@ def _session_worker(django_db_setup: None, django_db_blocker: Any) -> Iterator[A
     connections.close_all()
 
 
+_consuming: dict[str, bool] = {}
+
+
+def _set_consuming(worker: Any, on: bool) -> None:
+    """Make the session worker consume the task queues, or stop consuming them,
+    so tests that run their own worker processes (or inspect queues) are never
+    raced by it. Control commands run inside the worker; replies confirm."""
+    from config.celery import app
+
+    if _consuming.get(worker.hostname, True) == on:
+        return
+    for queue in QUEUES.split(","):
+        if on:
+            app.control.add_consumer(
+                queue, destination=[worker.hostname], reply=True, timeout=5
+            )
+        else:
+            app.control.cancel_consumer(
+                queue, destination=[worker.hostname], reply=True, timeout=5
+            )
+    _consuming[worker.hostname] = on
+
+
+@pytest.fixture(autouse=True)
+def _pause_session_worker(request: pytest.FixtureRequest) -> None:
+    if "celery_worker" in request.fixturenames:
+        return
+    worker = _started.get("worker")
+    if worker is not None:
+        _set_consuming(worker, False)
+
+
+_started: dict[str, Any] = {}
+
+
 @pytest.fixture
 def celery_worker(
     transactional_db: None, purge_broker: None, _session_worker: Any
 ) -> Any:
     """A real Celery worker (a thread) consuming every queue of the real broker."""
+    _started["worker"] = _session_worker
+    _set_consuming(_session_worker, True)
     return _session_worker
 
 

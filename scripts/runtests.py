@@ -67,6 +67,7 @@ def main() -> int:
         flush=True,
     )
     env.setdefault("FAST_PASSWORD_HASHER", "1")
+    env.setdefault("DB_CONN_MAX_AGE", "0")  # worker threads close after each task
     env.setdefault("PATOLAB_JOB_MODULES", "tests.jobkinds")
     env.setdefault("EMAIL_URL", "consolemail://")
     os.chdir(ROOT)
