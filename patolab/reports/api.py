@@ -22,6 +22,7 @@ from .selectors import (
     report_download_name,
     report_get_by_verification,
     report_get_for,
+    report_get_for_download,
     report_list_for,
     report_pdf_pending_job,
     report_verification,
@@ -121,7 +122,7 @@ def report_finalize(request: HttpRequest, report_id: int) -> HttpResponse:
 
 @router.get("/reports/{report_id}/pdf", url_name="report_pdf")
 def report_pdf(request: HttpRequest, report_id: int) -> HttpResponse:
-    report = report_get_for(user=request.user, pk=report_id)
+    report = report_get_for_download(user=request.user, pk=report_id)
     job = report_pdf_pending_job(report=report)
     if job is not None:
         response = job_accepted(job, extra={})

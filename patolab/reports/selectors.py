@@ -74,6 +74,25 @@ def report_get_for(*, user: User, pk: object) -> Report:
     return get_object_or_404(report_list_for(user=user), pk=pk)
 
 
+def report_get_for_download(*, user: User, pk: object) -> Report:
+    """Like report_get_for, for the PDF endpoints (a hot path): only the protocol
+    is joined and the long texts are not loaded."""
+    try:
+        pk = int(str(pk))
+    except ValueError:
+        raise Http404 from None
+    qs = scope_to_user(
+        Report.objects.select_related("protocol").defer(
+            "macroscopic", "microscopic", "diagnosis", "comments", "amendment_reason"
+        ),
+        user,
+        vet_field="protocol__veterinarian",
+    )
+    if user.is_authenticated and user.is_veterinarian:
+        qs = qs.filter(status__in=FINAL_REPORT_STATUSES)
+    return get_object_or_404(qs, pk=pk)
+
+
 def report_versions(*, report: Report) -> list[Report]:
     return list(
         Report.objects.filter(protocol_id=report.protocol_id)

@@ -30,6 +30,7 @@ from .selectors import (
     report_download_name,
     report_get_by_verification,
     report_get_for,
+    report_get_for_download,
     report_latest_for_protocol,
     report_list_for,
     report_pdf_history,
@@ -200,7 +201,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    report = report_get_for(user=request.user, pk=pk)
+    report = report_get_for_download(user=request.user, pk=pk)
     try:
         job = report_pdf_pending_job(report=report)
     except DomainError as exc:

@@ -110,7 +110,7 @@ def test_finalize_without_diagnosis_is_400(api, pathologist, received_protocol):
     response = client.post(f"/api/v1/reports/{report_id}/finalize")
     assert response.status_code == 400
     assert "diagnosis" in response.json()["errors"]
-    assert not Job.objects.exists()
+    assert not Job.objects.filter(kind="report.finalize").exists()
 
 
 def test_pdf_of_a_draft_is_409(api, pathologist, draft_report):
@@ -124,7 +124,7 @@ def test_pdf_while_finalizing_is_202_with_the_job(api, pathologist, draft_report
     assert response.status_code == 202
     assert response.json()["job"]["id"] == str(job.pk)
     assert response["Retry-After"]
-    assert Job.objects.count() == 1
+    assert Job.objects.filter(kind="report.finalize").count() == 1
 
 
 def test_pdf_is_served_with_etag_and_304(api, pathologist, vet_owner, draft_report):
@@ -204,7 +204,7 @@ def test_regenerate_is_admin_only_and_validates(api, admin, pathologist):
     bad = api(admin).post("/api/v1/reports/regenerate", {"report_ids": []})
     assert bad.status_code == 400
     assert "report_ids" in bad.json()["errors"]
-    assert not Job.objects.exists()
+    assert not Job.objects.filter(kind="reports.regenerate").exists()
 
 
 def test_regenerate_all_answers_202_and_joins_the_active_job(api, admin):

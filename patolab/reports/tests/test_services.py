@@ -81,7 +81,7 @@ def test_finalize_without_diagnosis_is_refused(received_protocol, pathologist):
     assert "diagnosis" in exc.value.errors
     report.refresh_from_db()
     assert report.status == ReportStatus.DRAFT
-    assert not Job.objects.exists()
+    assert not Job.objects.filter(kind="report.finalize").exists()
 
 
 def test_finalize_request_marks_finalizing_and_queues_one_job(

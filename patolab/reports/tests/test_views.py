@@ -91,7 +91,7 @@ def test_finalize_without_diagnosis_shows_the_error_next_to_the_field(
     assert response.status_code == 400
     html = response.content.decode()
     assert "El diagnóstico es obligatorio." in html
-    assert not Job.objects.exists()
+    assert not Job.objects.filter(kind="report.finalize").exists()
 
 
 def test_editing_a_finalized_report_redirects_to_detail(
