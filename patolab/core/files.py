@@ -10,7 +10,8 @@ import hashlib
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import FileResponse, HttpRequest, HttpResponseNotModified
+from django.http.response import HttpResponseBase
 from django.utils.text import slugify
 
 
@@ -53,10 +54,10 @@ def file_response(
     filename: str,
     content_type: str = "application/pdf",
     inline: bool = True,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Serve a stored file with ETag = SHA-256 (304 on If-None-Match)."""
     if sha256 and etag_matches(request, sha256):
-        response: HttpResponse = HttpResponseNotModified()
+        response: HttpResponseBase = HttpResponseNotModified()
     else:
         response = FileResponse(
             default_storage.open(path, "rb"),

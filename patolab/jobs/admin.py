@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -8,9 +12,18 @@ from patolab.core.errors import DomainError
 from .models import Job, WorkerPresence
 from .services import job_retry
 
+if TYPE_CHECKING:
+    from patolab.accounts.models import User
+
+    # ModelAdmin is generic only in django-stubs; at runtime it takes no arguments.
+    JobModelAdmin = admin.ModelAdmin[Job]
+    WorkerPresenceModelAdmin = admin.ModelAdmin[WorkerPresence]
+else:
+    JobModelAdmin = WorkerPresenceModelAdmin = admin.ModelAdmin
+
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(JobModelAdmin):
     list_display = (
         "id",
         "kind",
@@ -34,10 +47,12 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Reintentar los trabajos fallidos seleccionados"))
     def retry_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        # The admin site only lets active staff users in, so never AnonymousUser.
+        user = cast("User", request.user)
         done = 0
         for job in queryset:
             try:
-                job_retry(job=job, user=request.user)
+                job_retry(job=job, user=user)
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"{job.pk}: {exc.message}", messages.WARNING)
@@ -48,5 +63,5 @@ class JobAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkerPresence)
-class WorkerPresenceAdmin(admin.ModelAdmin):
+class WorkerPresenceAdmin(WorkerPresenceModelAdmin):
     list_display = ("hostname", "last_seen")

@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from ninja import Router
 
-from patolab.accounts.permissions import require_role
+from patolab.accounts.permissions import AuthenticatedHttpRequest, require_role
 from patolab.core.api import paginate
 
 from .models import Job
@@ -29,7 +29,7 @@ def job_accepted(
 
 @router.get("", url_name="job_list")
 def job_list(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     state: str = "",
     kind: str = "",
     page: int = 1,
@@ -40,12 +40,12 @@ def job_list(
 
 
 @router.get("/{job_id}", url_name="job_get")
-def job_get(request: HttpRequest, job_id: UUID) -> dict[str, Any]:
+def job_get(request: AuthenticatedHttpRequest, job_id: UUID) -> dict[str, Any]:
     return job_to_dict(job_get_for(user=request.user, pk=job_id))
 
 
 @router.post("/{job_id}/retry", url_name="job_retry")
-def job_retry_endpoint(request: HttpRequest, job_id: UUID) -> HttpResponse:
+def job_retry_endpoint(request: AuthenticatedHttpRequest, job_id: UUID) -> HttpResponse:
     job = job_get_for(user=request.user, pk=job_id)
     require_role(request.user)
     return job_accepted(job_retry(job=job, user=request.user))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, cast
 
 from celery import current_app
 from django.conf import settings
@@ -10,6 +11,9 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from .models import Job, JobState
+
+if TYPE_CHECKING:
+    from kombu.transport.virtual import Channel as VirtualChannel
 
 
 def queue_depths() -> list[dict[str, object]]:
@@ -29,7 +33,9 @@ def queue_depths() -> list[dict[str, object]]:
     try:
         with current_app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-            channel = conn.default_channel
+            # Our broker is Redis, whose channels are kombu virtual channels; the
+            # generic channel type lacks `queue_declare`.
+            channel = cast("VirtualChannel", conn.default_channel)
             for name in settings.PATOLAB_QUEUES:
                 try:
                     depth: int | None = channel.queue_declare(

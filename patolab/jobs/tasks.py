@@ -10,10 +10,12 @@ from .services import job_claim, job_execute, job_sweep
 @shared_task(
     name="patolab.jobs.run", bind=True, acks_late=True, reject_on_worker_lost=True
 )
-def job_run(self: Task, job_id: str) -> dict[str, Any]:
+def job_run(self: Task[Any, Any], job_id: str) -> dict[str, Any]:
     """Run one Job by id. Safe to deliver twice: claiming is a conditional UPDATE
     and handlers are idempotent. Transient errors retry with capped backoff."""
-    job = job_claim(job_id=job_id, task_id=self.request.id)
+    # A worker always sets the delivery id; without one there is nothing to claim.
+    task_id = self.request.id
+    job = job_claim(job_id=job_id, task_id=task_id) if task_id else None
     if job is None:
         return {"job": job_id, "skipped": True}
     outcome = job_execute(job=job)

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from patolab.accounts.permissions import role_required
+from patolab.accounts.permissions import AuthenticatedHttpRequest, role_required
 from patolab.core.errors import DomainError
 
 from .monitor import queue_depths, recent_failures
@@ -16,7 +16,7 @@ from .services import job_retry
 
 
 @login_required
-def job_detail(request: HttpRequest, pk: str) -> HttpResponse:
+def job_detail(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
     job = job_get_for(user=request.user, pk=pk)
     template = (
         "jobs/_job_status.html"
@@ -27,7 +27,7 @@ def job_detail(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @login_required
-def job_list(request: HttpRequest) -> HttpResponse:
+def job_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     from django.core.paginator import Paginator
 
     jobs = job_list_for(user=request.user, state=request.GET.get("state", ""))
@@ -36,7 +36,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required()
-def job_monitor(request: HttpRequest) -> HttpResponse:
+def job_monitor(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "jobs/monitor.html",
@@ -46,7 +46,7 @@ def job_monitor(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required()
-def job_retry_view(request: HttpRequest, pk: str) -> HttpResponse:
+def job_retry_view(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
     job = job_get_for(user=request.user, pk=pk)
     try:
         job = job_retry(job=job, user=request.user)

@@ -16,6 +16,7 @@ from patolab.accounts.permissions import scope_to_user
 
 from .models import (
     TURNAROUND_DAYS,
+    AnalysisType,
     Protocol,
     ProtocolStatus,
     Reception,
@@ -193,9 +194,9 @@ def protocol_turnaround_due(*, protocol: Protocol) -> datetime | None:
     """When the report is due (reception + 7 days HP / 3 days CT)."""
     if protocol.received_at is None:
         return None
-    return protocol.received_at + timedelta(
-        days=TURNAROUND_DAYS[protocol.analysis_type]
-    )
+    # The field holds the enum's value; the table is keyed by the enum member.
+    days = TURNAROUND_DAYS[AnalysisType(protocol.analysis_type)]
+    return protocol.received_at + timedelta(days=days)
 
 
 def protocol_is_overdue(*, protocol: Protocol, now: datetime | None = None) -> bool:
@@ -216,7 +217,7 @@ def protocol_history(*, protocol: Protocol) -> QuerySet[Any]:
 
 def protocol_emails(*, protocol: Protocol) -> QuerySet[Any]:
     """EmailLog rows for a protocol (staff only: callers check the role)."""
-    return protocol.emails.all().order_by("-created_at")  # type: ignore[attr-defined, no-any-return]
+    return protocol.emails.all().order_by("-created_at")
 
 
 @dataclass(frozen=True)
