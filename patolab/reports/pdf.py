@@ -12,10 +12,12 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -33,6 +35,13 @@ from patolab.core.pdf.fonts import BOLD, REGULAR, register_fonts
 from patolab.core.pdf.styles import BRAND, MUTED, escape, format_date, paragraph_styles
 
 from .qr import draw_qr_fast
+
+# Non-ASCII characters a Spanish report uses, claimed in this order at the start
+# of every document so that the embedded font subsets are the same from one
+# report to the next (ReportLab numbers glyphs in order of first use). With
+# identical subsets, the subset font files can be built once per process.
+PRELOAD_GLYPHS = "áéíóúÁÉÍÓÚñÑüÜ°·—–«»¿¡ºª×"
+_SUBSET_CACHE_MAX = 64
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
@@ -105,8 +114,37 @@ class _NumberedCanvas(Canvas):
         self.restoreState()
 
 
+@cache
+def _cache_font_subsets() -> None:
+    """Memoize TrueType subset building (a pure function of the glyph list) for
+    the two fonts reports use: it was a third of a short report's render time.
+    Output bytes are unchanged."""
+    for name in (REGULAR, BOLD):
+        face = pdfmetrics.getFont(name).face
+        build = face.makeSubset
+        built: dict[tuple[int, ...], bytes] = {}
+
+        def make_subset(
+            subset: list[int],
+            _build: Any = build,
+            _built: dict[tuple[int, ...], bytes] = built,
+        ) -> bytes:
+            key = tuple(subset)
+            data = _built.get(key)
+            if data is None:
+                data = _build(subset)
+                if len(_built) < _SUBSET_CACHE_MAX:
+                    _built[key] = data
+            return data
+
+        face.makeSubset = make_subset
+
+
 def _page_decorations(data: ReportPdfData) -> tuple[Any, Any]:
     def header_footer(canvas: Canvas, doc: BaseDocTemplate, first: bool) -> None:
+        if first:
+            for name in (REGULAR, BOLD):
+                pdfmetrics.getFont(name).splitString(PRELOAD_GLYPHS, canvas._doc)
         canvas.saveState()
         top = PAGE_HEIGHT - MARGIN
         canvas.setFillColor(BRAND)
@@ -298,6 +336,7 @@ def _styles() -> dict[str, Any]:
 def render_report(data: ReportPdfData) -> bytes:
     """Render the report PDF (A4, embedded TTF, vector QR). Deterministic."""
     register_fonts()
+    _cache_font_subsets()
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
         buffer,
