@@ -195,3 +195,27 @@ def test_verify_page_without_file_shows_the_error(client, pathologist, draft_rep
 def test_home_panel_counts_pending_reports(login, pathologist, received_protocol):
     html = login(pathologist).get(reverse("core:home")).content.decode()
     assert "protocolo espera informe" in html
+
+
+def test_protocol_page_include_hides_drafts_from_the_vet(
+    rf, pathologist, vet_owner, draft_report
+):
+    from django.template.loader import render_to_string
+
+    def render(user):
+        request = rf.get("/")
+        request.user = user
+        return render_to_string(
+            "reports/_protocol_reports.html",
+            {"protocol": draft_report.protocol, "user": user},
+            request=request,
+        )
+
+    assert reverse("reports:edit", kwargs={"pk": draft_report.pk}) in render(
+        pathologist
+    )
+    assert reverse("reports:detail", kwargs={"pk": draft_report.pk}) not in render(
+        vet_owner
+    )
+    finalize_now(draft_report, pathologist)
+    assert reverse("reports:pdf", kwargs={"pk": draft_report.pk}) in render(vet_owner)
