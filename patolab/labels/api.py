@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from ninja import Router, Schema
 
-from patolab.accounts.permissions import STAFF_ROLES, require_role
+from patolab.accounts.permissions import (
+    STAFF_ROLES,
+    AuthenticatedHttpRequest,
+    require_role,
+)
 from patolab.core.files import file_response, safe_filename
 from patolab.jobs.api import job_accepted
 
@@ -25,7 +29,9 @@ class LabelBatchIn(Schema):
     "/protocols/{protocol_id}/label.pdf",
     url_name="protocol_label_pdf",
 )
-def protocol_label_pdf(request: HttpRequest, protocol_id: int) -> HttpResponse:
+def protocol_label_pdf(
+    request: AuthenticatedHttpRequest, protocol_id: int
+) -> HttpResponseBase:
     """200 PDF when current (ETag = SHA-256, 304 on match); 202 `{"job"}` while
     (re)generating. Staff only; 409 for a protocol not received yet."""
     require_role(request.user, *STAFF_ROLES)
@@ -41,7 +47,9 @@ def protocol_label_pdf(request: HttpRequest, protocol_id: int) -> HttpResponse:
 
 
 @router.post("/labels", url_name="label_batch")
-def label_batch(request: HttpRequest, payload: LabelBatchIn) -> HttpResponse:
+def label_batch(
+    request: AuthenticatedHttpRequest, payload: LabelBatchIn
+) -> HttpResponseBase:
     """202 job; its result has `file_url` of one PDF with all the labels."""
     require_role(request.user, *STAFF_ROLES)
     return job_accepted(

@@ -68,7 +68,7 @@ class QrLayout:
 
     @property
     def module_mm(self) -> float:
-        return self.module / mm
+        return float(self.module / mm)
 
     @property
     def module_dots(self) -> float:

@@ -102,7 +102,7 @@ def label_fingerprint(data: LabelData) -> str:
 
 def label_document_current(protocol: Protocol) -> LabelDocument | None:
     """The stored labels if they match what would be printed now, else None."""
-    doc = getattr(protocol, "label_document", None)
+    doc: LabelDocument | None = getattr(protocol, "label_document", None)
     if doc is None or not label_is_received(protocol):
         return None
     if doc.fingerprint != label_fingerprint(label_data_for(protocol)):

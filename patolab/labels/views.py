@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from patolab.accounts.models import Role
-from patolab.accounts.permissions import role_required
+from patolab.accounts.permissions import AuthenticatedHttpRequest, role_required
 from patolab.core.errors import DomainError
 from patolab.core.files import file_response, safe_filename
 
@@ -21,7 +22,7 @@ from .services import label_document_current, label_get_or_start, start_label_ba
 
 @require_GET
 @role_required(Role.LAB_STAFF)
-def protocol_label_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_label_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The stored labels when current; otherwise a page that follows the job."""
     protocol = label_protocol_get(pk=pk)
     try:
@@ -41,7 +42,9 @@ def protocol_label_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @role_required(Role.LAB_STAFF)
-def protocol_label_status(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_label_status(
+    request: AuthenticatedHttpRequest, pk: int
+) -> HttpResponseBase:
     """Polled by the pending page: 204 (htmx keeps waiting) while the job runs;
     the download panel once the labels are current; the job's error if it failed.
     Read-only: polling never starts a job."""
@@ -55,7 +58,7 @@ def protocol_label_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(Role.LAB_STAFF)
-def label_batch(request: HttpRequest) -> HttpResponse:
+def label_batch(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """ "Imprimir etiquetas": pick received protocols, get one PDF (a job)."""
     error = ""
     selected: list[str] = []
@@ -74,7 +77,9 @@ def label_batch(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @role_required(Role.LAB_STAFF)
-def label_batch_download(request: HttpRequest, pk: str) -> HttpResponse:
+def label_batch_download(
+    request: AuthenticatedHttpRequest, pk: str
+) -> HttpResponseBase:
     batch = label_batch_get_for(user=request.user, pk=pk)
     name = f"etiquetas-{batch.created_at:%Y%m%d-%H%M%S}.pdf"
     return file_response(request, path=batch.file, sha256=batch.sha256, filename=name)

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from patolab.accounts.models import User
 from patolab.core.errors import Conflict, NotAllowed, ValidationFailed
-from patolab.jobs.models import Job
+from patolab.jobs.models import Job, JobState
 from patolab.labels.models import LabelBatch, LabelDocument
 from patolab.labels.services import (
     label_batch_build,
@@ -192,3 +192,61 @@ def test_batch_reports_unreceived_and_missing_protocols_per_item(
     assert again is not None
     assert again.pk == batch.pk
     assert LabelBatch.objects.count() == 1
+
+
+def _run_once(job: Job) -> Any:
+    from patolab.jobs.services import job_claim, job_execute
+
+    job.refresh_from_db()
+    claimed = job_claim(job_id=str(job.pk), task_id=job.celery_task_id)
+    assert claimed is not None
+    return job_execute(job=claimed)
+
+
+def test_storage_error_is_retried_with_backoff_then_labels_are_stored(
+    vet_owner: User, technician: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from patolab.labels import services
+
+    protocol = make_protocol(vet=vet_owner, received_by=technician)
+    job = label_request_generate(protocol=protocol, user=technician)
+    real_store = services.store_bytes
+    calls: list[str] = []
+
+    def flaky_store(path: str, data: bytes) -> str:
+        calls.append(path)
+        if len(calls) == 1:
+            raise OSError("almacenamiento no disponible")
+        return real_store(path, data)
+
+    monkeypatch.setattr(services, "store_bytes", flaky_store)
+    outcome = _run_once(job)
+    job.refresh_from_db()
+    assert outcome.retry_in is not None
+    assert job.state == JobState.QUEUED
+    assert "almacenamiento no disponible" in job.error
+    assert not LabelDocument.objects.exists()
+
+    _run_once(job)
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED
+    assert LabelDocument.objects.filter(protocol=protocol).count() == 1
+
+
+def test_a_job_that_keeps_failing_shows_the_reason(
+    vet_owner: User, technician: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from patolab.labels import services
+
+    def broken_store(path: str, data: bytes) -> str:
+        raise OSError("disco lleno")
+
+    monkeypatch.setattr(services, "store_bytes", broken_store)
+    protocol = make_protocol(vet=vet_owner, received_by=technician)
+    job = label_request_generate(protocol=protocol, user=technician)
+    for _attempt in range(5):
+        _run_once(job)
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert "disco lleno" in job.error
+    assert job.attempts == 5
