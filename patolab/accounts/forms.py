@@ -16,7 +16,7 @@ from patolab.core.errors import ValidationFailed
 from .models import User, Veterinarian
 
 
-def add_service_errors(form: forms.Form, exc: ValidationFailed) -> None:
+def add_service_errors(form: forms.BaseForm, exc: ValidationFailed) -> None:
     """Put a service's field errors next to the matching fields."""
     if not exc.errors:
         form.add_error(None, exc.message)
@@ -79,7 +79,7 @@ class RegistrationForm(forms.Form):
     )
 
     def clean_password1(self) -> str:
-        password = self.cleaned_data.get("password1", "")
+        password = str(self.cleaned_data.get("password1", ""))
         if password:
             probe = User(
                 username=self.data.get("username", ""),
@@ -92,13 +92,13 @@ class RegistrationForm(forms.Form):
 
     def clean_password2(self) -> str:
         first = self.cleaned_data.get("password1")
-        second = self.cleaned_data.get("password2", "")
+        second = str(self.cleaned_data.get("password2", ""))
         if first and second and first != second:
             raise forms.ValidationError(_("Las contraseñas no coinciden."))
         return second
 
 
-class NewPasswordForm(SetPasswordForm):
+class NewPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].label = _("Contraseña nueva")
@@ -113,7 +113,7 @@ class EmailForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"), error_messages=EMAIL_ERRORS)
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Veterinarian
         fields = ["full_name", "license_number", "phone", "locality", "address"]
@@ -124,7 +124,7 @@ class ProfileForm(forms.ModelForm):
             self.fields[name].required = True
 
 
-class PreferencesForm(forms.ModelForm):
+class PreferencesForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Veterinarian
         fields = ["notification_email", "notify_submission", "notify_reception"]

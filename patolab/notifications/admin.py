@@ -13,7 +13,7 @@ from .services import email_log_resend
 
 
 @admin.register(EmailLog)
-class EmailLogAdmin(admin.ModelAdmin):
+class EmailLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "created_at",
         "kind",

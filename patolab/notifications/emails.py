@@ -53,12 +53,12 @@ def _render(template_dir: str, context: Mapping[str, Any]) -> tuple[str, str, st
     ctx = {"LAB_NAME": settings.LAB_NAME, "SITE_URL": settings.SITE_URL, **context}
     # Rendered in the lab's language whatever the current request uses.
     with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string(f"{template_dir}/subject.txt", ctx)
-        text = render_to_string(f"{template_dir}/body.txt", ctx)
-        html = render_to_string(f"{template_dir}/body.html", ctx)
-    subject = " ".join(subject.split())[:250]
+        raw_subject = render_to_string(f"{template_dir}/subject.txt", ctx)
+        raw_text = render_to_string(f"{template_dir}/body.txt", ctx)
+        html = str(render_to_string(f"{template_dir}/body.html", ctx))
+    subject = " ".join(raw_subject.split())[:250]
     # Template tags leave runs of blank lines in the plain-text part.
-    text = re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text).strip() + "\n"
+    text = re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", raw_text).strip() + "\n"
     return subject, text, html
 
 

@@ -14,7 +14,7 @@ def email_log_to_dict(log: EmailLog) -> dict[str, Any]:
         "id": log.pk,
         "kind": log.kind,
         "protocol_id": log.protocol_id,
-        "protocol_number": log.protocol.code if log.protocol_id else None,
+        "protocol_number": log.protocol.code if log.protocol is not None else None,
         "related": log.related,
         "recipient": log.recipient,
         "subject": log.subject,

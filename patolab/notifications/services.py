@@ -27,6 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from patolab.accounts.models import User
 from patolab.accounts.permissions import require_role
 from patolab.core.errors import DomainError, ValidationFailed
 from patolab.core.files import safe_filename
@@ -38,7 +39,7 @@ from patolab.reports.models import Report, ReportStatus
 from .models import EmailLog, EmailStatus
 
 if TYPE_CHECKING:
-    from patolab.accounts.models import User
+    from django.contrib.auth.models import AnonymousUser
 
 logger = logging.getLogger(__name__)
 
@@ -303,7 +304,7 @@ BULK_MAX_PROTOCOLS = 1000
 
 
 def notifications_bulk_start(
-    *, protocol_ids: list[int], email_type: str, user: User
+    *, protocol_ids: list[int], email_type: str, user: User | AnonymousUser
 ) -> Job:
     """Queue a `notifications.bulk` job (queue `bulk`) that (re-)sends one
     e-mail type to the veterinarians of the given protocols. Admin only.
@@ -337,7 +338,7 @@ def notifications_bulk_start(
     return job_start(
         kind=BULK_KIND,
         params={"protocol_ids": ids, "email_type": email_type},
-        user=user,
+        user=user if isinstance(user, User) else None,
         total=len(ids),
     )
 

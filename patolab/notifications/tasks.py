@@ -14,7 +14,7 @@ from .services import email_log_deliver, email_log_sweep
     acks_late=True,
     reject_on_worker_lost=True,
 )
-def email_send(self: Task, email_log_id: int) -> dict[str, Any]:
+def email_send(self: Task[Any, Any], email_log_id: int) -> dict[str, Any]:
     """Deliver one EmailLog row. Safe to deliver twice: the row is claimed with a
     conditional UPDATE and a sent row is a no-op. Transient SMTP failures retry
     with capped exponential backoff and jitter (the service computes the delay)."""
