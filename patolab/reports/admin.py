@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -9,13 +9,22 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from patolab.accounts.permissions import AuthenticatedHttpRequest
 from patolab.core.errors import DomainError
 
 from .models import Report, ReportPdf
 from .services import report_regenerate_start
 
+if TYPE_CHECKING:
+    # Generic only in django-stubs; at runtime these take no type arguments.
+    PdfInline = admin.TabularInline[ReportPdf, Report]
+    BaseReportAdmin = admin.ModelAdmin[Report]
+else:
+    PdfInline = admin.TabularInline
+    BaseReportAdmin = admin.ModelAdmin
 
-class ReportPdfInline(admin.TabularInline):
+
+class ReportPdfInline(PdfInline):
     model = ReportPdf
     extra = 0
     can_delete = False
@@ -27,7 +36,7 @@ class ReportPdfInline(admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(BaseReportAdmin):
     list_display = (
         "protocol",
         "version",
@@ -82,7 +91,9 @@ class ReportAdmin(admin.ModelAdmin):
         return super().has_change_permission(request, obj)
 
     @admin.action(description=_("Regenerar PDF"))
-    def regenerate_pdfs(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+    def regenerate_pdfs(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Report]
+    ) -> None:
         ids = list(queryset.order_by("pk").values_list("pk", flat=True))
         try:
             job = report_regenerate_start(user=request.user, report_ids=ids)
@@ -93,8 +104,11 @@ class ReportAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             format_html(
-                _(
-                    'Regeneración de {} informes en curso: <a href="{}">ver progreso</a>.'
+                str(
+                    _(
+                        "Regeneración de {} informes en curso: "
+                        '<a href="{}">ver progreso</a>.'
+                    )
                 ),
                 len(ids),
                 url,

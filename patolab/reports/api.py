@@ -7,11 +7,12 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from patolab.accounts.models import Role
-from patolab.accounts.permissions import require_role
+from patolab.accounts.permissions import AuthenticatedHttpRequest, require_role
 from patolab.core.api import paginate
 from patolab.core.errors import ValidationFailed
 from patolab.core.files import file_response
@@ -59,7 +60,9 @@ class RegenerateIn(Schema):
 
 
 @router.post("/reports", url_name="report_create")
-def report_create_endpoint(request: HttpRequest, payload: ReportIn) -> HttpResponse:
+def report_create_endpoint(
+    request: AuthenticatedHttpRequest, payload: ReportIn
+) -> HttpResponse:
     require_role(request.user, Role.HISTOPATHOLOGIST)
     protocol = Protocol.objects.filter(pk=payload.protocol_id).first()
     if protocol is None:
@@ -77,7 +80,7 @@ def report_create_endpoint(request: HttpRequest, payload: ReportIn) -> HttpRespo
 
 @router.get("/reports", url_name="report_list")
 def report_list(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     status: str = "",
     q: str = "",
     page: int = 1,
@@ -89,7 +92,9 @@ def report_list(
 
 # Before /reports/{report_id}: URL patterns match in registration order.
 @router.post("/reports/regenerate", url_name="report_regenerate")
-def report_regenerate(request: HttpRequest, payload: RegenerateIn) -> HttpResponse:
+def report_regenerate(
+    request: AuthenticatedHttpRequest, payload: RegenerateIn
+) -> HttpResponse:
     job = report_regenerate_start(
         user=request.user, report_ids=payload.report_ids, all_reports=payload.all
     )
@@ -97,13 +102,13 @@ def report_regenerate(request: HttpRequest, payload: RegenerateIn) -> HttpRespon
 
 
 @router.get("/reports/{report_id}", url_name="report_get")
-def report_get(request: HttpRequest, report_id: int) -> dict[str, Any]:
+def report_get(request: AuthenticatedHttpRequest, report_id: int) -> dict[str, Any]:
     return report_to_dict(report_get_for(user=request.user, pk=report_id))
 
 
 @router.patch("/reports/{report_id}", url_name="report_patch")
 def report_patch(
-    request: HttpRequest, report_id: int, payload: ReportPatch
+    request: AuthenticatedHttpRequest, report_id: int, payload: ReportPatch
 ) -> dict[str, Any]:
     report = report_get_for(user=request.user, pk=report_id)
     require_role(request.user, Role.HISTOPATHOLOGIST)
@@ -114,14 +119,14 @@ def report_patch(
 
 
 @router.post("/reports/{report_id}/finalize", url_name="report_finalize")
-def report_finalize(request: HttpRequest, report_id: int) -> HttpResponse:
+def report_finalize(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
     report = report_get_for(user=request.user, pk=report_id)
     require_role(request.user, Role.HISTOPATHOLOGIST)
     return job_accepted(report_request_finalize(report=report, user=request.user))
 
 
 @router.get("/reports/{report_id}/pdf", url_name="report_pdf")
-def report_pdf(request: HttpRequest, report_id: int) -> HttpResponse:
+def report_pdf(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponseBase:
     report = report_get_for_download(user=request.user, pk=report_id)
     job = report_pdf_pending_job(report=report)
     if job is not None:

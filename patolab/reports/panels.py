@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patolab.core.dashboard import register_panel
-from patolab.protocols.models import TURNAROUND_DAYS
+from patolab.protocols.models import TURNAROUND_DAYS, AnalysisType
 
 from .models import ReportStatus
 from .selectors import report_list_for, report_work_queue
@@ -27,7 +27,7 @@ def reports_panel(user: Any) -> dict[str, Any] | None:
             "analysis_type", "received_at"
         ):
             if received_at and (now - received_at).days > TURNAROUND_DAYS.get(
-                analysis_type, 7
+                AnalysisType(analysis_type), 7
             ):
                 overdue += 1
         drafts = report_list_for(user=user, status=ReportStatus.DRAFT).count()

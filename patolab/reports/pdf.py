@@ -87,7 +87,7 @@ class ReportPdfData:
     supersedes_version: int | None = None
 
 
-class _NumberedCanvas(Canvas):
+class _NumberedCanvas(Canvas):  # type: ignore[misc]  # untyped library class
     """Defers page output until the end so the footer can say "Página N de M"."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

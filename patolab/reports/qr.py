@@ -108,7 +108,8 @@ def qr_matrix(value: str, level: str = "M") -> list[list[bool]]:
     code.version = code.calculate_version()
     code.dataCache = _codewords(code.version, code.errorCorrectLevel, code.dataList)
     code.makeImpl(False, _MASK)
-    return code.modules
+    modules: list[list[bool]] = code.modules
+    return modules
 
 
 def draw_qr_fast(

@@ -330,7 +330,9 @@ def report_pdf_data(*, report: Report) -> ReportPdfData:
         comments=report.comments,
         histopathologist_name=report.histopathologist.display_name,
         amendment_reason=report.amendment_reason,
-        supersedes_version=report.supersedes.version if report.supersedes_id else None,
+        supersedes_version=report.supersedes.version
+        if report.supersedes is not None
+        else None,
     )
 
 

@@ -11,12 +11,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from patolab.accounts.models import Role
-from patolab.accounts.permissions import role_required
+from patolab.accounts.permissions import AuthenticatedHttpRequest, role_required
 from patolab.core.errors import DomainError
 from patolab.core.files import file_response
 from patolab.jobs.models import Job
@@ -61,7 +62,7 @@ def _apply_error(form: Any, exc: DomainError) -> None:
 
 
 @role_required(*REPORTERS)
-def work_queue(request: HttpRequest) -> HttpResponse:
+def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     analysis_type = request.GET.get("analysis_type", "")
     qs = report_work_queue(q=q, analysis_type=analysis_type)
@@ -80,7 +81,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
     qs = report_list_for(user=request.user, status=status, q=q)
@@ -93,7 +94,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*REPORTERS)
-def report_new(request: HttpRequest, protocol_pk: int) -> HttpResponse:
+def report_new(request: AuthenticatedHttpRequest, protocol_pk: int) -> HttpResponse:
     protocol = report_protocol_for_report(pk=protocol_pk)
     existing = report_latest_for_protocol(protocol=protocol)
     if existing is not None:
@@ -119,7 +120,7 @@ def report_new(request: HttpRequest, protocol_pk: int) -> HttpResponse:
 
 
 @role_required(*REPORTERS)
-def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def report_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = report_get_for(user=request.user, pk=pk)
     if report.status != ReportStatus.DRAFT:
         messages.info(request, _("El informe ya no es un borrador."))
@@ -148,7 +149,9 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _finalize(request: HttpRequest, report: Any, form: Any = None) -> HttpResponse:
+def _finalize(
+    request: AuthenticatedHttpRequest, report: Any, form: Any = None
+) -> HttpResponse:
     try:
         job = report_request_finalize(report=report, user=request.user)
     except DomainError as exc:
@@ -169,14 +172,16 @@ def _finalize(request: HttpRequest, report: Any, form: Any = None) -> HttpRespon
 
 
 @login_required
-def report_finalizing(request: HttpRequest, pk: int, job_id: UUID) -> HttpResponse:
+def report_finalizing(
+    request: AuthenticatedHttpRequest, pk: int, job_id: UUID
+) -> HttpResponse:
     report = report_get_for(user=request.user, pk=pk)
     job = get_object_or_404(Job, pk=job_id, target=target_key(report))
     return render(request, "reports/finalizing.html", {"report": report, "job": job})
 
 
 @login_required
-def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = report_get_for(user=request.user, pk=pk)
     verification = report_verification(report=report) if report.pdf_sha256 else None
     return render(
@@ -200,7 +205,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def report_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     report = report_get_for_download(user=request.user, pk=pk)
     try:
         job = report_pdf_pending_job(report=report)
@@ -224,7 +229,7 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*REPORTERS)
-def report_amend_view(request: HttpRequest, pk: int) -> HttpResponse:
+def report_amend_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = report_get_for(user=request.user, pk=pk)
     form = AmendForm(request.POST)
     if not form.is_valid():
