@@ -9,6 +9,10 @@ reception date; container "n/N") and a vector QR on the right that encodes the
 protocol's absolute URL. The QR keeps its 4-module quiet zone and its module size
 is snapped to whole printer dots of a 203 dpi thermal head when that still gives
 >= 0.4 mm, so every module prints as the same number of dots.
+
+All text is in the bold face: thin strokes of a regular face at 6-7 pt print
+faintly on a 203 dpi thermal head, and one embedded font instead of two halves
+the per-document cost (~1 ms and ~32 KB each).
 """
 
 from __future__ import annotations
@@ -22,14 +26,14 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from patolab.core.pdf.fonts import BOLD, REGULAR, register_fonts
+from patolab.core.pdf.fonts import BOLD, register_fonts
 from patolab.core.pdf.qr import QUIET_ZONE_MODULES
 
 from .qrfast import draw_qr_path, qr_size
 
 # Bump when the printed layout changes: it is part of every label fingerprint,
 # so stored labels become stale and are regenerated.
-RENDERER_VERSION = "labels-2"
+RENDERER_VERSION = "labels-3"
 
 LABEL_WIDTH = 39 * mm
 LABEL_HEIGHT = 20 * mm
@@ -150,10 +154,12 @@ def _draw_label(canvas: Canvas, item: LabelData, n: int, layout: QrLayout) -> No
     canvas.setFont(BOLD, 7)
     canvas.drawString(x, y, ellipsize(item.animal_name, BOLD, 7, width))
     y -= 7.6
-    canvas.setFont(REGULAR, 6.5)
-    canvas.drawString(x, y, ellipsize(item.species, REGULAR, 6.5, width))
+    canvas.setFont(BOLD, 6.5)
+    canvas.drawString(x, y, ellipsize(item.species, BOLD, 6.5, width))
     y -= 7.4
-    canvas.drawString(x, y, item.received_on.strftime("%d/%m/%Y"))
+    received = item.received_on.strftime("%d/%m/%Y")
+    canvas.setFont(BOLD, fit_size(received, BOLD, width, 6.5))
+    canvas.drawString(x, y, received)
 
     count = f"{n}/{item.containers}"
     count_size = fit_size(count, BOLD, width, 8)
