@@ -336,6 +336,13 @@ def report_pdf_data(*, report: Report) -> ReportPdfData:
     )
 
 
+def report_job_get(*, report: Report, job_id: object) -> Job:
+    """A job working on this report (finalization), for its progress page."""
+    from patolab.jobs.services import target_key
+
+    return get_object_or_404(Job, pk=job_id, target=target_key(report))
+
+
 # ---------------------------------------------------------------- PDF state
 def report_pdf_pending_job(*, report: Report) -> Job | None:
     """For the PDF endpoints: the job producing this report's PDF right now

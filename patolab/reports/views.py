@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,8 +20,6 @@ from patolab.accounts.models import Role
 from patolab.accounts.permissions import AuthenticatedHttpRequest, role_required
 from patolab.core.errors import DomainError
 from patolab.core.files import file_response
-from patolab.jobs.models import Job
-from patolab.jobs.services import target_key
 from patolab.protocols.models import AnalysisType
 
 from .forms import AmendForm, ReportForm, VerifyUploadForm
@@ -32,6 +30,7 @@ from .selectors import (
     report_get_by_verification,
     report_get_for,
     report_get_for_download,
+    report_job_get,
     report_latest_for_protocol,
     report_list_for,
     report_pdf_history,
@@ -176,7 +175,7 @@ def report_finalizing(
     request: AuthenticatedHttpRequest, pk: int, job_id: UUID
 ) -> HttpResponse:
     report = report_get_for(user=request.user, pk=pk)
-    job = get_object_or_404(Job, pk=job_id, target=target_key(report))
+    job = report_job_get(report=report, job_id=job_id)
     return render(request, "reports/finalizing.html", {"report": report, "job": job})
 
 
