@@ -120,7 +120,8 @@ def report_patch(
 
 @router.post("/reports/{report_id}/finalize", url_name="report_finalize")
 def report_finalize(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
-    report = report_get_for(user=request.user, pk=report_id)
+    # Visibility only: the service re-reads the row under a lock.
+    report = report_get_for_download(user=request.user, pk=report_id)
     require_role(request.user, Role.HISTOPATHOLOGIST)
     return job_accepted(report_request_finalize(report=report, user=request.user))
 

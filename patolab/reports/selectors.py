@@ -75,8 +75,9 @@ def report_get_for(*, user: User, pk: object) -> Report:
 
 
 def report_get_for_download(*, user: User, pk: object) -> Report:
-    """Like report_get_for, for the PDF endpoints (a hot path): only the protocol
-    is joined and the long texts are not loaded."""
+    """Like report_get_for, for hot paths that need no report text (PDF
+    download, finalize request): only the protocol is joined and the long texts
+    are not loaded."""
     try:
         pk = int(str(pk))
     except ValueError:
