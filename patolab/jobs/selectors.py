@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from patolab.accounts.models import User
+from patolab.accounts.models import Role, User
+from patolab.accounts.permissions import INTERNAL_ROLES, has_role
 
 from .models import Job
 
@@ -20,6 +21,23 @@ def job_list_for(*, user: User, state: str = "", kind: str = "") -> QuerySet[Job
     return qs.order_by("-created_at")
 
 
+def job_visible_to(*, user: User) -> QuerySet[Job]:
+    """Jobs a user may open: their own; admins all; lab staff and pathologists
+    also the jobs of lab colleagues and the system (shared lab work such as a
+    label or work-order PDF a colleague started). Veterinarians only their own."""
+    qs = Job.objects.select_related("requested_by")
+    if user.is_admin_role:
+        return qs
+    if has_role(user, *INTERNAL_ROLES):
+        colleagues = [Role.LAB_STAFF, Role.HISTOPATHOLOGIST, Role.ADMIN]
+        return qs.filter(
+            Q(requested_by=user)
+            | Q(requested_by__isnull=True)
+            | Q(requested_by__role__in=colleagues)
+        )
+    return qs.filter(requested_by=user)
+
+
 def job_get_for(*, user: User, pk: object) -> Job:
-    """A job its requester or an admin may see; 404 otherwise (never 403)."""
-    return get_object_or_404(job_list_for(user=user), pk=pk)
+    """A job the user may see (see job_visible_to); 404 otherwise (never 403)."""
+    return get_object_or_404(job_visible_to(user=user), pk=pk)

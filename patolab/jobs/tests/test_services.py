@@ -124,3 +124,19 @@ def test_progress_writes_are_rate_limited_but_the_last_one_lands(queued_job):
     assert Job.objects.get(pk=job.pk).progress_current < 999
     progress(1000)
     assert Job.objects.get(pk=job.pk).progress_current == 1000
+
+
+def test_lab_colleagues_can_open_each_others_jobs_but_vets_cannot(
+    api, technician, pathologist, vet_owner, vet_other
+):
+    from django.db import transaction
+
+    with transaction.atomic():
+        lab_job = job_start(kind="system.selftest", user=technician)
+        vet_job = job_start(kind="system.selftest", user=vet_owner)
+    assert api(pathologist).get(f"/api/v1/jobs/{lab_job.pk}").status_code == 200
+    assert api(vet_owner).get(f"/api/v1/jobs/{lab_job.pk}").status_code == 404
+    assert api(vet_other).get(f"/api/v1/jobs/{vet_job.pk}").status_code == 404
+    assert api(technician).get(f"/api/v1/jobs/{vet_job.pk}").status_code == 404
+    # The list stays "the caller's jobs".
+    assert api(pathologist).get("/api/v1/jobs").json()["count"] == 0
