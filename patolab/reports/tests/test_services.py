@@ -261,3 +261,32 @@ def test_ten_concurrent_finalize_requests_make_one_job(
     assert len(job_ids) == 10
     assert len(set(job_ids)) == 1
     assert Job.objects.filter(kind="report.finalize").count() == 1
+
+
+def test_work_queue_is_oldest_first_with_turnaround_flags(vet_owner, technician):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from patolab.protocols.models import Protocol
+    from patolab.reports.selectors import queue_items, report_work_queue
+
+    late = make_received(vet_owner, technician)  # histopathology: 7 days
+    fresh = make_received(vet_owner, technician, kind="cytology")  # 3 days
+    submitted = make_protocol(vet_owner)
+    now = timezone.now()
+    Protocol.objects.filter(pk=late.pk).update(received_at=now - timedelta(days=9))
+    Protocol.objects.filter(pk=fresh.pk).update(received_at=now - timedelta(days=2))
+    items = queue_items(list(report_work_queue()), now=now)
+    assert [i.protocol.pk for i in items] == [late.pk, fresh.pk]
+    assert submitted.pk not in [i.protocol.pk for i in items]
+    assert (items[0].days_waiting, items[0].target_days, items[0].overdue) == (
+        9,
+        7,
+        True,
+    )
+    assert (items[1].days_waiting, items[1].target_days, items[1].overdue) == (
+        2,
+        3,
+        False,
+    )
