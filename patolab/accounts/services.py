@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
@@ -85,7 +86,17 @@ def user_create(
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
+    if role == Role.ADMIN:
+        user.groups.add(admin_group())
     return user
+
+
+def admin_group() -> Group:
+    """The group that gives the admin role every model permission in the Django
+    admin (without making the user a superuser)."""
+    group, _created = Group.objects.get_or_create(name="Administración")
+    group.permissions.set(Permission.objects.all())
+    return group
 
 
 @transaction.atomic

@@ -33,3 +33,11 @@ def test_seed_demo_refuses_without_debug(db, settings):
     with pytest.raises(CommandError):
         call_command("seed_demo")
     assert not User.objects.filter(username="admin").exists()
+
+
+def test_admin_role_can_use_the_django_admin_without_being_superuser(admin, login):
+    assert not admin.is_superuser
+    client = login(admin)
+    assert client.get("/admin/protocols/protocol/").status_code == 200
+    assert client.get("/admin/reports/report/").status_code == 200
+    assert client.get("/admin/jobs/job/").status_code == 200
