@@ -170,6 +170,9 @@ def _session_worker(django_db_setup: None, django_db_blocker: Any) -> Iterator[A
         ) as worker,
     ):
         yield worker
+    from patolab.jobs import presence
+
+    presence.stop()  # its thread holds a connection that would block DROP DATABASE
     connections.close_all()
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 _stop = threading.Event()
+_threads: list[threading.Thread] = []
 
 
 def _beat(hostname: str) -> None:
@@ -50,7 +51,14 @@ def _on_ready(sender: Any = None, **kwargs: Any) -> None:
 
 
 def _on_shutdown(**kwargs: Any) -> None:
+    stop()
+
+
+def stop() -> None:
+    """Stop the presence thread(s) of this process and wait for them."""
     _stop.set()
+    while _threads:
+        _threads.pop().join(timeout=10)
 
 
 def connect_signals() -> None:
