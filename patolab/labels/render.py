@@ -27,9 +27,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from patolab.core.pdf.fonts import BOLD, register_fonts
-from patolab.core.pdf.qr import QUIET_ZONE_MODULES
-
-from .qrfast import draw_qr_path, qr_size
+from patolab.core.pdf.qr import QUIET_ZONE_MODULES, draw_qr_path, qr_modules
 
 # Bump when the printed layout changes: it is part of every label fingerprint,
 # so stored labels become stale and are regenerated.
@@ -90,7 +88,7 @@ def qr_layout(url: str) -> QrLayout:
     available = LABEL_HEIGHT - 2 * QR_OUTER_MARGIN
     best: QrLayout | None = None
     for level in ("M", "L"):
-        modules = qr_size(url, level)
+        modules = qr_modules(url, level)
         total = modules + 2 * QUIET_ZONE_MODULES
         module = available / total
         snapped = int(module / DOT) * DOT

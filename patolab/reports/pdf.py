@@ -32,9 +32,8 @@ from reportlab.platypus import (
 )
 
 from patolab.core.pdf.fonts import BOLD, REGULAR, register_fonts
+from patolab.core.pdf.qr import draw_qr
 from patolab.core.pdf.styles import BRAND, MUTED, escape, format_date, paragraph_styles
-
-from .qr import draw_qr_fast
 
 # Non-ASCII characters a Spanish report uses, claimed in this order at the start
 # of every document so that the embedded font subsets are the same from one
@@ -164,7 +163,7 @@ def _page_decorations(data: ReportPdfData) -> tuple[Any, Any]:
         canvas.line(MARGIN, line_y, PAGE_WIDTH - MARGIN, line_y)
         if first:
             qr_x = PAGE_WIDTH - MARGIN - QR_SIZE
-            draw_qr_fast(canvas, data.verification_url, qr_x, line_y + 1 * mm, QR_SIZE)
+            draw_qr(canvas, data.verification_url, qr_x, line_y + 1 * mm, QR_SIZE)
             canvas.setFont(REGULAR, 6.5)
             canvas.drawRightString(qr_x - 1 * mm, line_y + 4 * mm, "Verificar informe")
         # Footer (the page number is drawn by _NumberedCanvas at save time).

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 from reportlab.graphics.barcode.qrencoder import QRCode
 
-from patolab.labels.qrfast import LEVELS, qr_rows
+from patolab.core.pdf.qr import LEVELS, qr_rows
 from patolab.labels.render import LabelData, render_labels
 
 VALUES = [
