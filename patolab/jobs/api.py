@@ -27,6 +27,14 @@ def job_accepted(
     return response
 
 
+def document_pending(job: Job, *, retry_after: int = 1) -> HttpResponse:
+    """API.md "Documents": 202 `{"job": ...}` with Retry-After while a PDF is
+    being (re)generated."""
+    response = job_accepted(job, extra={})
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 @router.get("", url_name="job_list")
 def job_list(
     request: AuthenticatedHttpRequest,

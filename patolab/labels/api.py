@@ -11,14 +11,12 @@ from patolab.accounts.permissions import (
     require_role,
 )
 from patolab.core.files import file_response, safe_filename
-from patolab.jobs.api import job_accepted
+from patolab.jobs.api import document_pending, job_accepted
 
 from .selectors import label_protocol_get
 from .services import label_get_or_start, start_label_batch
 
 router = Router(tags=["labels"])
-
-RETRY_AFTER_SECONDS = "1"
 
 
 class LabelBatchIn(Schema):
@@ -41,9 +39,7 @@ def protocol_label_pdf(
         name = safe_filename(protocol.code, protocol.pk, prefix="etiquetas-")
         return file_response(request, path=doc.file, sha256=doc.sha256, filename=name)
     assert job is not None
-    response = job_accepted(job, extra={})
-    response["Retry-After"] = RETRY_AFTER_SECONDS
-    return response
+    return document_pending(job)
 
 
 @router.post("/labels", url_name="label_batch")

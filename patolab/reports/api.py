@@ -16,7 +16,7 @@ from patolab.accounts.permissions import AuthenticatedHttpRequest, require_role
 from patolab.core.api import paginate
 from patolab.core.errors import ValidationFailed
 from patolab.core.files import file_response
-from patolab.jobs.api import job_accepted
+from patolab.jobs.api import document_pending, job_accepted
 from patolab.protocols.models import Protocol
 
 from .selectors import (
@@ -131,9 +131,7 @@ def report_pdf(request: AuthenticatedHttpRequest, report_id: int) -> HttpRespons
     report = report_get_for_download(user=request.user, pk=report_id)
     job = report_pdf_pending_job(report=report)
     if job is not None:
-        response = job_accepted(job, extra={})
-        response["Retry-After"] = "1"
-        return response
+        return document_pending(job)
     return file_response(
         request,
         path=report.pdf_file,

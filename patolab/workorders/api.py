@@ -14,7 +14,7 @@ from patolab.accounts.permissions import require_role
 from patolab.core.api import paginate
 from patolab.core.errors import ValidationFailed
 from patolab.core.files import file_response
-from patolab.jobs.api import job_accepted
+from patolab.jobs.api import document_pending
 
 from .documents import workorder_pdf_filename, workorder_pdf_get_or_start
 from .pricing import pricing_valid_on
@@ -30,8 +30,6 @@ from .services import (
 )
 
 router = Router(tags=["workorders"])
-
-RETRY_AFTER_SECONDS = "1"
 
 
 class LineIn(Schema):
@@ -201,9 +199,7 @@ def workorder_pdf_endpoint(request: HttpRequest, workorder_id: int) -> HttpRespo
     pdf, job = workorder_pdf_get_or_start(work_order=wo, user=request.user)
     if pdf is None:
         assert job is not None
-        response = job_accepted(job, extra={})
-        response["Retry-After"] = RETRY_AFTER_SECONDS
-        return response
+        return document_pending(job)
     return file_response(
         request, path=pdf.file, sha256=pdf.sha256, filename=workorder_pdf_filename(wo)
     )
