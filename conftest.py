@@ -39,6 +39,23 @@ def _media_root(settings: Any, tmp_path: Path) -> Path:
     return media
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_connections(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[None]:
+    """Threads (the test worker's pool, live_server) keep their own database
+    connections; end them before the test database is dropped."""
+    yield
+    if connections["default"].vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connections.close_all()
+
+
 # ---------------------------------------------------------------- personas
 def make_vet(username: str, name: str) -> Veterinarian:
     return veterinarian_create(
