@@ -32,7 +32,7 @@ class LoginForm(AuthenticationForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Our labels: Django's follow the browser language, the UI is Spanish.
+        # Our own labels (Django's say "Nombre de usuario"), from our catalog.
         self.fields["username"].label = _("Usuario")
         self.fields["password"].label = _("Contraseña")
 

@@ -43,8 +43,8 @@ def apply_domain_errors(form: forms.Form, exc: DomainError) -> None:
 
 
 class SpanishErrorsMixin:
-    """Field errors in Spanish even when the browser asks for English
-    (LocaleMiddleware would otherwise pick Django's English catalog)."""
+    """More specific field errors than Django's defaults (date format hint,
+    integer wording), translated through our catalog like every other string."""
 
     fields: dict[str, forms.Field]
 
