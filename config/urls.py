@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from patolab.core.health import up
 from patolab.reports.views import verify as report_verify
@@ -12,7 +12,9 @@ admin.site.site_title = "Patolab"
 urlpatterns = [
     path("", include("patolab.core.urls")),
     path("up", up, name="up"),
-    path("verify/<uuid:verification_id>/", report_verify, name="verify"),
+    # Any code, even a malformed one, reaches the view: it answers with the
+    # Spanish "no report with that code" page instead of a resolver 404.
+    re_path(r"^verify/(?P<verification_id>[^/]*)/$", report_verify, name="verify"),
     path("cuentas/", include("patolab.accounts.urls")),
     path("trabajos/", include("patolab.jobs.urls")),
     path("protocolos/", include("patolab.protocols.urls")),

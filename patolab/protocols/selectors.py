@@ -4,6 +4,7 @@ veterinarians only ever see their own protocols (Http404 for the rest)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -239,3 +240,50 @@ def protocol_rows(*, protocols: Any, now: datetime | None = None) -> list[Protoc
         )
         for p in protocols
     ]
+
+
+# ---------------------------------------------------------------- timeline
+@dataclass(frozen=True)
+class TimelineEvent:
+    """Something that happened to a protocol besides a status change (a report
+    amendment, an assignment), contributed by a higher app."""
+
+    at: datetime
+    title: str
+    note: str = ""
+    by: str = ""
+    kind: str = "event"
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    history: Any = None
+    event: TimelineEvent | None = None
+
+
+TimelineSource = Callable[..., list[TimelineEvent]]
+_TIMELINE_SOURCES: list[TimelineSource] = []
+
+
+def register_timeline_source(source: TimelineSource) -> TimelineSource:
+    """Higher apps add events to the protocol timeline from AppConfig.ready
+    (protocols never imports them). A source is called as
+    `source(protocol=..., user=...)` and returns what that user may see."""
+    if source not in _TIMELINE_SOURCES:
+        _TIMELINE_SOURCES.append(source)
+    return source
+
+
+def protocol_timeline(*, protocol: Protocol, user: Any) -> list[TimelineItem]:
+    """Status changes and registered events, oldest first."""
+    items = [
+        TimelineItem(at=h.changed_at, history=h)
+        for h in protocol_history(protocol=protocol)
+    ]
+    for source in _TIMELINE_SOURCES:
+        items += [
+            TimelineItem(at=event.at, event=event)
+            for event in source(protocol=protocol, user=user)
+        ]
+    return sorted(items, key=lambda item: item.at)

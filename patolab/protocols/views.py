@@ -30,12 +30,12 @@ from .models import ProtocolStatus
 from .selectors import (
     protocol_emails,
     protocol_get_for,
-    protocol_history,
     protocol_list_for,
     protocol_lookup,
     protocol_pending_items,
     protocol_pending_reception,
     protocol_rows,
+    protocol_timeline,
     reception_history,
 )
 from .services import (
@@ -117,7 +117,7 @@ def protocol_detail(request: HttpRequest, pk: int) -> HttpResponse:
     staff = _is_staff(request.user)
     context = {
         "protocol": protocol,
-        "history": protocol_history(protocol=protocol),
+        "timeline": protocol_timeline(protocol=protocol, user=request.user),
         "reception": getattr(protocol, "reception", None),
         "row": protocol_rows(protocols=[protocol])[0],
         "is_staff": staff,

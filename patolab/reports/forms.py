@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from patolab.protocols.models import AnalysisType
+
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+# A smear has no gross description: cytology reports describe the cells and
+# give a cytological diagnosis.
+CYTOLOGY_LABELS = {
+    "microscopic": _("Descripción citológica"),
+    "diagnosis": _("Diagnóstico citológico"),
+}
 
 
 class ReportForm(forms.Form):
@@ -28,6 +38,13 @@ class ReportForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+    def __init__(self, *args: Any, analysis_type: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if analysis_type == AnalysisType.CYTOLOGY:
+            del self.fields["macroscopic"]
+            for name, label in CYTOLOGY_LABELS.items():
+                self.fields[name].label = label
 
 
 class AmendForm(forms.Form):

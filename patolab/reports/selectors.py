@@ -47,10 +47,27 @@ def _base() -> QuerySet[Report]:
     )
 
 
+def _newest_final_version() -> Subquery:
+    """The newest finalized version of the same protocol above this one: the
+    version that supersedes this one (None while this one is current)."""
+    return Subquery(
+        Report.objects.filter(
+            protocol_id=OuterRef("protocol_id"),
+            version__gt=OuterRef("version"),
+            status__in=FINAL_REPORT_STATUSES,
+        )
+        .order_by("-version")
+        .values("version")[:1]
+    )
+
+
 def report_list_for(*, user: User, status: str = "", q: str = "") -> QuerySet[Report]:
     """Reports the user may see. Veterinarians: only their own protocols' and
-    only once finalized (a draft is not a report yet)."""
-    qs = scope_to_user(_base(), user, vet_field="protocol__veterinarian")
+    only once finalized (a draft is not a report yet). Each row carries
+    `superseded_by_version` (see `report_is_current`)."""
+    qs = scope_to_user(_base(), user, vet_field="protocol__veterinarian").annotate(
+        superseded_by_version=_newest_final_version()
+    )
     if user.is_authenticated and user.is_veterinarian:
         qs = qs.filter(status__in=FINAL_REPORT_STATUSES)
     if status:
@@ -94,12 +111,28 @@ def report_get_for_download(*, user: User, pk: object) -> Report:
     return get_object_or_404(qs, pk=pk)
 
 
-def report_versions(*, report: Report) -> list[Report]:
-    return list(
-        Report.objects.filter(protocol_id=report.protocol_id)
+def report_versions_for(*, user: User, protocol: Protocol) -> list[Report]:
+    """The versions of a protocol's report the user may see (veterinarians:
+    finalized ones only), oldest first, each with `superseded_by_version`."""
+    qs = (
+        Report.objects.filter(protocol_id=protocol.pk)
         .select_related("histopathologist")
         .order_by("version")
     )
+    versions = _with_supersession(list(qs))
+    if user.is_authenticated and user.is_veterinarian:
+        return [v for v in versions if v.status in FINAL_REPORT_STATUSES]
+    return versions
+
+
+def _with_supersession(versions: list[Report]) -> list[Report]:
+    """Set `superseded_by_version` on each version of ONE protocol: the newest
+    finalized version above it, or None (the same rule as the annotation)."""
+    finals = [v.version for v in versions if v.status in FINAL_REPORT_STATUSES]
+    for report in versions:
+        newer = [n for n in finals if n > report.version]
+        report.superseded_by_version = max(newer) if newer else None  # type: ignore[attr-defined]
+    return versions
 
 
 def report_latest_for_protocol(*, protocol: Protocol) -> Report | None:
@@ -371,3 +404,24 @@ def report_pdf_pending_job(*, report: Report) -> Job | None:
         if job.params.get("all") or report.pk in ids:
             return job
     return None
+
+
+# ---------------------------------------------------------------- finalization
+@dataclass(frozen=True)
+class FinalizePreview:
+    """What finalizing a draft sends, and to whom (the confirmation page)."""
+
+    recipient_name: str
+    recipient_email: str
+    attachment: str
+    replaces_version: int | None
+
+
+def report_finalize_preview(*, report: Report) -> FinalizePreview:
+    vet = report.protocol.veterinarian
+    return FinalizePreview(
+        recipient_name=vet.full_name,
+        recipient_email=vet.delivery_email,
+        attachment=report_download_name(report=report),
+        replaces_version=report.supersedes.version if report.supersedes else None,
+    )

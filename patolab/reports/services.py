@@ -148,6 +148,24 @@ def report_update_draft(
     return locked
 
 
+def report_check_finalizable(*, report: Report) -> None:
+    """Raise the reason a draft cannot be finalized yet (no diagnosis: 400; a
+    protocol that does not admit a report: 409). Read-only: the confirmation
+    page asks it before showing what will be sent."""
+    if not report.diagnosis.strip():
+        raise ValidationFailed(
+            _("Complete el diagnóstico antes de finalizar."),
+            code="diagnosis_required",
+            errors={"diagnosis": [_("El diagnóstico es obligatorio.")]},
+        )
+    allowed = (*REPORTABLE_PROTOCOL_STATUSES, ProtocolStatus.REPORT_SENT)
+    if report.protocol.status not in allowed:
+        raise Conflict(
+            _("El protocolo está en un estado que no admite informe."),
+            code="protocol_not_reportable",
+        )
+
+
 @transaction.atomic
 def report_request_finalize(*, report: Report, user: User) -> Job:
     """Queue the finalization job. Repeated or concurrent calls return the same
@@ -168,18 +186,7 @@ def report_request_finalize(*, report: Report, user: User) -> Job:
             return active
         # The previous job failed: a new click starts a new one.
     else:
-        if not locked.diagnosis.strip():
-            raise ValidationFailed(
-                _("Complete el diagnóstico antes de finalizar."),
-                code="diagnosis_required",
-                errors={"diagnosis": [_("El diagnóstico es obligatorio.")]},
-            )
-        allowed = (*REPORTABLE_PROTOCOL_STATUSES, ProtocolStatus.REPORT_SENT)
-        if locked.protocol.status not in allowed:
-            raise Conflict(
-                _("El protocolo está en un estado que no admite informe."),
-                code="protocol_not_reportable",
-            )
+        report_check_finalizable(report=locked)
         locked.status = ReportStatus.FINALIZING
         locked.save(update_fields=["status", "updated_at"])
     report.status = locked.status

@@ -14,6 +14,7 @@ urlpatterns = [
         views.report_finalizing,
         name="finalizing",
     ),
+    path("<int:pk>/finalizar/", views.report_finalize_view, name="finalize"),
     path("<int:pk>/pdf/", views.report_pdf, name="pdf"),
     path("<int:pk>/enmendar/", views.report_amend_view, name="amend"),
 ]

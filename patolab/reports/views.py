@@ -10,7 +10,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -22,11 +22,12 @@ from patolab.core.errors import DomainError
 from patolab.core.files import file_response
 from patolab.protocols.models import AnalysisType
 
-from .forms import AmendForm, ReportForm, VerifyUploadForm
+from .forms import CYTOLOGY_LABELS, AmendForm, ReportForm, VerifyUploadForm
 from .models import ReportStatus
 from .selectors import (
     queue_items,
     report_download_name,
+    report_finalize_preview,
     report_get_by_verification,
     report_get_for,
     report_get_for_download,
@@ -37,11 +38,12 @@ from .selectors import (
     report_pdf_pending_job,
     report_protocol_for_report,
     report_verification,
-    report_versions,
+    report_versions_for,
     report_work_queue,
 )
 from .services import (
     report_amend,
+    report_check_finalizable,
     report_create,
     report_request_finalize,
     report_update_draft,
@@ -98,7 +100,7 @@ def report_new(request: AuthenticatedHttpRequest, protocol_pk: int) -> HttpRespo
     existing = report_latest_for_protocol(protocol=protocol)
     if existing is not None:
         return redirect("reports:edit", pk=existing.pk)
-    form = ReportForm(request.POST or None)
+    form = ReportForm(request.POST or None, analysis_type=protocol.analysis_type)
     if request.method == "POST" and form.is_valid():
         try:
             report = report_create(
@@ -108,13 +110,49 @@ def report_new(request: AuthenticatedHttpRequest, protocol_pk: int) -> HttpRespo
             _apply_error(form, exc)
         else:
             if "finalize" in request.POST:
-                return _finalize(request, report)
+                return _to_confirmation(request, report=report, form=form)
             messages.success(request, _("Borrador guardado."))
             return redirect("reports:edit", pk=report.pk)
+    return _editor(request, form=form, protocol=protocol, report=None)
+
+
+def _to_confirmation(
+    request: AuthenticatedHttpRequest, *, report: Any, form: ReportForm
+) -> HttpResponse:
+    """After saving, "Finalizar…" goes to the confirmation page, or shows at
+    once in the editor why the draft cannot be finalized yet."""
+    try:
+        report_check_finalizable(report=report)
+    except DomainError as exc:
+        _apply_error(form, exc)
+        return _editor(
+            request,
+            form=form,
+            protocol=report.protocol,
+            report=report,
+            status=exc.status_code,
+        )
+    return redirect("reports:finalize", pk=report.pk)
+
+
+def _editor(
+    request: AuthenticatedHttpRequest,
+    *,
+    form: ReportForm,
+    protocol: Any,
+    report: Any,
+    status: int = 200,
+) -> HttpResponse:
     return render(
         request,
         "reports/editor.html",
-        {"form": form, "protocol": protocol, "report": None},
+        {
+            "form": form,
+            "protocol": protocol,
+            "reception": getattr(protocol, "reception", None),
+            "report": report,
+        },
+        status=status,
     )
 
 
@@ -124,11 +162,11 @@ def report_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if report.status != ReportStatus.DRAFT:
         messages.info(request, _("El informe ya no es un borrador."))
         return redirect("reports:detail", pk=report.pk)
-    initial = {
-        name: getattr(report, name)
-        for name in ("macroscopic", "microscopic", "diagnosis", "comments")
-    }
-    form = ReportForm(request.POST or None, initial=initial)
+    form = ReportForm(
+        request.POST or None,
+        initial=_texts(report),
+        analysis_type=report.protocol.analysis_type,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             report = report_update_draft(
@@ -138,36 +176,49 @@ def report_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             _apply_error(form, exc)
         else:
             if "finalize" in request.POST:
-                return _finalize(request, report, form=form)
+                return _to_confirmation(request, report=report, form=form)
             messages.success(request, _("Borrador guardado."))
             return redirect("reports:edit", pk=report.pk)
-    return render(
-        request,
-        "reports/editor.html",
-        {"form": form, "protocol": report.protocol, "report": report},
-    )
+    return _editor(request, form=form, protocol=report.protocol, report=report)
 
 
-def _finalize(
-    request: AuthenticatedHttpRequest, report: Any, form: Any = None
-) -> HttpResponse:
+def _texts(report: Any) -> dict[str, str]:
+    return {
+        name: getattr(report, name)
+        for name in ("macroscopic", "microscopic", "diagnosis", "comments")
+    }
+
+
+@role_required(*REPORTERS)
+def report_finalize_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Finalizing is irreversible and e-mails the veterinarian: GET shows what
+    will be sent and to whom; only the POST of that page starts the job."""
+    report = report_get_for(user=request.user, pk=pk)
+    if report.status in (ReportStatus.FINALIZED, ReportStatus.SENT):
+        messages.info(request, _("El informe ya está finalizado."))
+        return redirect("reports:detail", pk=report.pk)
     try:
-        job = report_request_finalize(report=report, user=request.user)
+        if request.method == "POST":
+            job = report_request_finalize(report=report, user=request.user)
+            return redirect("reports:finalizing", pk=report.pk, job_id=job.pk)
+        report_check_finalizable(report=report)
     except DomainError as exc:
-        form = form or ReportForm(
-            initial={
-                name: getattr(report, name)
-                for name in ("macroscopic", "microscopic", "diagnosis", "comments")
-            }
+        form = ReportForm(
+            initial=_texts(report), analysis_type=report.protocol.analysis_type
         )
         _apply_error(form, exc)
-        return render(
+        return _editor(
             request,
-            "reports/editor.html",
-            {"form": form, "protocol": report.protocol, "report": report},
+            form=form,
+            protocol=report.protocol,
+            report=report,
             status=exc.status_code,
         )
-    return redirect("reports:finalizing", pk=report.pk, job_id=job.pk)
+    return render(
+        request,
+        "reports/finalize_confirm.html",
+        {"report": report, "preview": report_finalize_preview(report=report)},
+    )
 
 
 @login_required
@@ -183,22 +234,24 @@ def report_finalizing(
 def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = report_get_for(user=request.user, pk=pk)
     verification = report_verification(report=report) if report.pdf_sha256 else None
+    versions = report_versions_for(user=request.user, protocol=report.protocol)
     return render(
         request,
         "reports/detail.html",
         {
             "report": report,
-            "versions": report_versions(report=report)
-            if not request.user.is_veterinarian
-            else [
-                v
-                for v in report_versions(report=report)
-                if v.status in (ReportStatus.FINALIZED, ReportStatus.SENT)
-            ],
+            "versions": versions,
+            "current_version": next(
+                (v for v in versions if v.version == report.superseded_by_version),
+                None,
+            ),
             "pdfs": report_pdf_history(report=report),
             "verification": verification,
             "amend_form": AmendForm(),
             "can_edit": request.user.is_histopathologist or request.user.is_admin_role,
+            "labels": CYTOLOGY_LABELS
+            if report.protocol.analysis_type == AnalysisType.CYTOLOGY
+            else {},
         },
     )
 
@@ -247,10 +300,20 @@ def report_amend_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     return redirect("reports:edit", pk=new.pk)
 
 
-def verify(request: HttpRequest, verification_id: UUID) -> HttpResponse:
+def verify(request: HttpRequest, verification_id: str) -> HttpResponse:
     """Public (no login): is this report authentic and current? Optionally
-    checks an uploaded PDF's SHA-256 against this version's PDFs."""
-    report = report_get_by_verification(verification_id=verification_id)
+    checks an uploaded PDF's SHA-256 against this version's PDFs. An unknown or
+    malformed code gets the Spanish "no report was issued" page (404), never
+    Django's debug page."""
+    try:
+        report = report_get_by_verification(verification_id=UUID(verification_id))
+    except (ValueError, Http404):
+        return render(
+            request,
+            "reports/verify_unknown.html",
+            {"code": verification_id[:80]},
+            status=404,
+        )
     posted = request.method == "POST"
     form = (
         VerifyUploadForm(request.POST, request.FILES) if posted else VerifyUploadForm()

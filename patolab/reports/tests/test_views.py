@@ -60,16 +60,32 @@ def test_new_report_form_saves_a_draft(login, pathologist, received_protocol):
     assert report.diagnosis == "Lipoma"
 
 
-def test_finalize_button_redirects_to_live_progress_page(
-    login, pathologist, draft_report
+def test_finalize_button_asks_for_confirmation_showing_what_and_to_whom(
+    login, pathologist, draft_report, vet_owner
 ):
     client = login(pathologist)
     response = client.post(
         reverse("reports:edit", kwargs={"pk": draft_report.pk}),
         {"diagnosis": "Lipoma", "finalize": "1"},
     )
-    job = Job.objects.get(kind="report.finalize")
+    confirm_url = reverse("reports:finalize", kwargs={"pk": draft_report.pk})
     assert response.status_code == 302
+    assert response["Location"] == confirm_url
+    # Saved, but nothing is finalized or sent before the confirmation.
+    draft_report.refresh_from_db()
+    assert draft_report.diagnosis == "Lipoma"
+    assert draft_report.status == ReportStatus.DRAFT
+    assert not Job.objects.filter(kind="report.finalize").exists()
+    page = client.get(confirm_url).content.decode()
+    assert "No se puede deshacer." in page
+    assert vet_owner.veterinarian.full_name in page
+    assert vet_owner.veterinarian.email in page
+    assert "Lipoma" in page
+    assert ".pdf" in page
+    assert not Job.objects.filter(kind="report.finalize").exists()
+
+    response = client.post(confirm_url)
+    job = Job.objects.get(kind="report.finalize")
     assert response["Location"] == reverse(
         "reports:finalizing", kwargs={"pk": draft_report.pk, "job_id": job.pk}
     )
@@ -78,7 +94,20 @@ def test_finalize_button_redirects_to_live_progress_page(
     assert "hx-get" in page
     draft_report.refresh_from_db()
     assert draft_report.status == ReportStatus.FINALIZING
-    assert draft_report.diagnosis == "Lipoma"
+
+
+def test_confirmation_names_the_alternative_notification_address(
+    login, pathologist, draft_report, vet_owner
+):
+    vet = vet_owner.veterinarian
+    vet.notification_email = "avisos@clinica.example"
+    vet.save()
+    page = (
+        login(pathologist)
+        .get(reverse("reports:finalize", kwargs={"pk": draft_report.pk}))
+        .content.decode()
+    )
+    assert "avisos@clinica.example" in page
 
 
 def test_finalize_without_diagnosis_shows_the_error_next_to_the_field(
