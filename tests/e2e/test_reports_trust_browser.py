@@ -27,7 +27,10 @@ from patolab.reports.services import (
 pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+SIZES = {
+    "desktop": {"width": 1366, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
 OUT = ROOT / "test-output" / "e2e"
 
 
@@ -66,7 +69,9 @@ def log_in(page, base: str, username: str) -> None:
 
 
 def shot(page, name: str) -> None:
-    page.screenshot(path=str(OUT / f"trust-{name}-{page.size_name}.png"), full_page=True)
+    page.screenshot(
+        path=str(OUT / f"trust-{name}-{page.size_name}.png"), full_page=True
+    )
 
 
 def overflow(page) -> int:
@@ -136,9 +141,7 @@ def test_finalize_asks_first_and_the_vet_sees_the_superseded_version(
 
     page.get_by_role("button", name="Confirmar: finalizar y enviar").click()
     page.wait_for_url(re.compile(r".*/finalizacion/.*"))
-    wait_until(
-        lambda: Report.objects.get(pk=report.pk).status == ReportStatus.SENT, 60
-    )
+    wait_until(lambda: Report.objects.get(pk=report.pk).status == ReportStatus.SENT, 60)
 
     # Amend from the report page, finalize version 2 the same way.
     page.goto(f"{base}/informes/{report.pk}/")
@@ -159,7 +162,10 @@ def test_finalize_asks_first_and_the_vet_sees_the_superseded_version(
     reports = page.locator("#protocol-reports")
     assert "Reemplazado por la versión 2" in reports.inner_text()
     assert "Vigente" in reports.inner_text()
-    assert reports.get_by_role("link", name="PDF de la versión 1 (reemplazada)").count() == 1
+    assert (
+        reports.get_by_role("link", name="PDF de la versión 1 (reemplazada)").count()
+        == 1
+    )
     timeline = page.locator(".timeline").inner_text()
     assert "la versión 2 reemplaza a la versión 1" in timeline
     assert "Se corrige el diagnóstico" in timeline
