@@ -6,12 +6,14 @@ import socket
 import time
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from .models import Job
 from .registry import register
 from .services import Progress
 
 
-@register("system.selftest", queue="default", title="Prueba de workers")
+@register("system.selftest", queue="default", title=gettext_noop("Prueba de workers"))
 def selftest(job: Job, progress: Progress) -> dict[str, Any]:
     """Sleep in steps with progress: proves a worker picks up and finishes jobs."""
     steps = max(1, min(int(job.params.get("steps", 5)), 600))

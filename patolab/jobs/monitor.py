@@ -9,11 +9,21 @@ from celery import current_app
 from django.conf import settings
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import Job, JobState
 
 if TYPE_CHECKING:
     from kombu.transport.virtual import Channel as VirtualChannel
+
+
+# What each queue is for, in the words of the people reading the monitor.
+QUEUE_TITLES = {
+    "pdf_generation": _("Trabajo de los usuarios (etiquetas, informes, órdenes)"),
+    "emails": _("E-mails"),
+    "bulk": _("Trabajo por lotes (acciones masivas, lotes, regeneraciones)"),
+    "default": _("General"),
+}
 
 
 def queue_depths() -> list[dict[str, object]]:
@@ -33,8 +43,9 @@ def queue_depths() -> list[dict[str, object]]:
     try:
         with current_app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-            # Our broker is Redis, whose channels are kombu virtual channels; the
-            # generic channel type lacks `queue_declare`.
+            # Redis and the embedded broker are kombu virtual channels (the
+            # embedded one counts only waiting messages, see core/broker.py);
+            # the generic channel type lacks `queue_declare`.
             channel = cast("VirtualChannel", conn.default_channel)
             for name in settings.PATOLAB_QUEUES:
                 try:
@@ -47,6 +58,7 @@ def queue_depths() -> list[dict[str, object]]:
     except Exception:
         rows = [{"name": name, "broker": None} for name in settings.PATOLAB_QUEUES]
     for row in rows:
+        row["title"] = QUEUE_TITLES.get(str(row["name"]), row["name"])
         row["queued"] = by_queue.get(row["name"], 0)
         row["running"] = running.get(row["name"], 0)
     return rows

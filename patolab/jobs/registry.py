@@ -53,6 +53,8 @@ def register(
             queue=queue,
             retry_on=(TransientJobError, *retry_on),
             max_attempts=max_attempts,
+            # Mark titles with gettext_noop at registration; kind_title()
+            # translates them when shown.
             title=title or name,
         )
         return handler
@@ -69,3 +71,14 @@ def get_kind(name: str) -> JobKind:
 
 def all_kinds() -> dict[str, JobKind]:
     return dict(_KINDS)
+
+
+def kind_title(name: str) -> str:
+    """What people read for a job kind: its Spanish title, translated to the
+    active language; never the dotted kind name."""
+    from django.utils.translation import gettext
+
+    spec = _KINDS.get(name)
+    if spec is None or not spec.title or spec.title == name:
+        return gettext("Trabajo en segundo plano")
+    return gettext(spec.title)

@@ -35,9 +35,11 @@ def labels_generate(job: Job, progress: Progress) -> dict[str, Any]:
     }
 
 
+# Batches are batch work: they must never delay a user's single label or a
+# report finalization, so they go to `bulk`, not the user-facing queue.
 @register(
     "labels.batch",
-    queue="pdf_generation",
+    queue="bulk",
     retry_on=(OSError,),
     max_attempts=5,
     title=gettext_noop("Lote de etiquetas"),

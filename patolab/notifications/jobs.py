@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from patolab.jobs.models import Job
 from patolab.jobs.registry import register
 from patolab.jobs.services import Progress
@@ -11,7 +13,12 @@ from patolab.jobs.services import Progress
 from .services import BULK_KIND, notifications_bulk_run
 
 
-@register(BULK_KIND, queue="bulk", max_attempts=3, title="Envío masivo de e-mails")
+@register(
+    BULK_KIND,
+    queue="bulk",
+    max_attempts=3,
+    title=gettext_noop("Envío masivo de e-mails"),
+)
 def bulk_notify(job: Job, progress: Progress) -> dict[str, Any]:
     """Thin handler: the service queues one e-mail per protocol."""
     return notifications_bulk_run(

@@ -403,6 +403,9 @@ def seed(stdout: Any) -> None:
                 ),
                 notify=False,
                 received_at=when,
+                # Render now: `make run` starts with every demo label ready
+                # and no backlog in front of the first user's work.
+                render_labels=True,
             )
         elif step == S.REJECTED:
             protocol_reject(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 
 from patolab.jobs.models import Job
 from patolab.jobs.registry import register
@@ -19,7 +20,7 @@ from .selectors import workorder_for_document
     queue="pdf_generation",
     retry_on=(OSError,),
     max_attempts=5,
-    title="PDF de orden de trabajo",
+    title=gettext_noop("PDF de la orden de trabajo"),
 )
 def workorder_pdf(job: Job, progress: Progress) -> dict[str, Any]:
     """Render the PDF of the work order *as it is now* (the fingerprint in the

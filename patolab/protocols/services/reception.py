@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patolab.core.errors import Conflict, ValidationFailed
-from patolab.labels.services import label_request_generate
+from patolab.labels.services import label_document_generate, label_request_generate
 
 from ..models import Protocol, ProtocolStatus, Reception, SampleCondition
 from .numbering import protocol_number_next
@@ -66,6 +66,7 @@ def protocol_receive(
     notes: str = "",
     notify: bool = True,
     received_at: datetime | None = None,
+    render_labels: bool = False,
 ) -> Protocol:
     """Register the arrival of a submitted sample.
 
@@ -78,7 +79,10 @@ def protocol_receive(
     not submitted; 400 bad condition, count < 1, or a count that differs from
     the declared one without a discrepancies text. Nothing changes on error.
     Callers check the role (lab staff or admin). `notify=False` and
-    `received_at` exist for the demo seed.
+    `received_at` exist for the demo seed. Labels are queued as a
+    `labels.generate` job; callers that already run in a worker or a batch
+    (the demo seed, batch reception) pass `render_labels=True` to render and
+    store them right here instead, so they queue nothing behind users' work.
     """
     locked = Protocol.objects.select_for_update().get(pk=protocol.pk)
     _assert_receivable(locked, action=_("recibir"))
@@ -140,7 +144,10 @@ def protocol_receive(
     )
     # Labels are pre-generated now, so staff print them without waiting; the
     # job is sent after commit, and joins an active one if any.
-    label_request_generate(protocol=locked, user=received_by)
+    if render_labels:
+        label_document_generate(protocol=locked)
+    else:
+        label_request_generate(protocol=locked, user=received_by)
     if notify:
         from patolab.notifications import emails
 

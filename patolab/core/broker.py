@@ -1,0 +1,175 @@
+"""The embedded broker: kombu's SQLAlchemy transport, made fit for `make run`.
+
+kombu's stock `sqla+` transport has three traits that hurt a one-machine lab:
+
+- An idle worker sleeps the virtual transport's `polling_interval` (1 s) after
+  every round of empty queues, and the stock channel cannot be given a shorter
+  one: every transport option is handed to `create_engine()`, which rejects
+  `polling_interval`. A job queued while the worker idles waited up to ~1 s,
+  and with `prefetch_multiplier=1` a backlog drained at about one job per
+  second per pool slot.
+- Every empty poll of every queue takes SQLite's write lock (`BEGIN
+  IMMEDIATE`), so short polling would serialise producers behind consumers.
+- A consumed message is only flagged `visible = false` and never deleted: the
+  table grows forever and `queue_declare().message_count` (our job monitor's
+  "messages in the broker") counts messages that were consumed long ago.
+
+The worker also took up to 2 s to start the next job of a backlog (see
+`Transport.drain_events`). This channel peeks with a plain read first (no lock) and takes the write lock
+only when there is a message to claim, deletes the message it claims (kombu's
+virtual QoS keeps unacked messages in memory and re-publishes them on a warm
+shutdown, exactly as before; a SIGKILLed worker's message is lost either way,
+and our job sweeper re-sends its job), counts only waiting messages, runs the
+SQLite file in WAL mode with a busy timeout, and polls every 50 ms (override
+with the `polling_interval` transport option).
+
+`install()` points the `sqla` / `sqlalchemy` URL prefixes at this transport,
+so `CELERY_BROKER_URL=sqla+sqlite:///…` keeps working unchanged. Redis and
+RabbitMQ are untouched.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from json import dumps, loads
+from queue import Empty
+from typing import Any
+
+from kombu.transport import TRANSPORT_ALIASES
+from kombu.transport import sqlalchemy as kombu_sqla
+from kombu.utils.encoding import bytes_to_str
+from sqlalchemy import delete, event, func, insert, select, text
+
+POLLING_INTERVAL = 0.05  # seconds an idle worker waits between empty rounds
+# Virtual-transport options that are not create_engine() arguments (the stock
+# channel passes every option to create_engine(), which rejects these).
+_NOT_ENGINE_OPTIONS = ("polling_interval", "visibility_timeout")
+
+
+class Channel(kombu_sqla.Channel):  # type: ignore[misc]
+    _queue_ids: dict[str, int]
+
+    def _engine_from_config(self) -> Any:
+        options = self.connection.client.transport_options
+        saved = {key: options.pop(key) for key in _NOT_ENGINE_OPTIONS if key in options}
+        try:
+            engine = super()._engine_from_config()
+        finally:
+            options.update(saved)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
+    def _queue_id(self, queue: str) -> int:
+        cache = self.__dict__.setdefault("_queue_ids", {})
+        if queue not in cache:
+            cache[queue] = int(self._get_or_create(queue).id)
+        return cache[queue]
+
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+        table = self.message_cls.__table__
+        session = self.session
+        try:
+            session.execute(
+                insert(table).values(
+                    queue_id=self._queue_id(queue),
+                    payload=dumps(payload),
+                    visible=True,
+                    version=1,
+                )
+            )
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+
+    def _get(self, queue: str) -> Any:
+        table = self.message_cls.__table__
+        session = self.session
+        first = (
+            select(table.c.id, table.c.payload)
+            .where(table.c.queue_id == self._queue_id(queue), table.c.visible)
+            .order_by(table.c.id)
+            .limit(1)
+        )
+        try:
+            # Peek without a lock: nearly every poll of an idle worker ends here.
+            if session.execute(first).first() is None:
+                raise Empty()
+            if session.bind.dialect.name == "sqlite":
+                session.commit()
+                session.execute(text("BEGIN IMMEDIATE TRANSACTION"))
+                row = session.execute(first).first()
+            else:
+                row = session.execute(first.with_for_update(skip_locked=True)).first()
+            if row is None:
+                raise Empty()  # another consumer took it between peek and lock
+            session.execute(delete(table).where(table.c.id == row.id))
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        return loads(bytes_to_str(row.payload))
+
+    def _size(self, queue: str) -> int:
+        table = self.message_cls.__table__
+        session = self.session
+        try:
+            count = session.execute(
+                select(func.count())
+                .select_from(table)
+                .where(table.c.queue_id == self._queue_id(queue), table.c.visible)
+            ).scalar_one()
+        finally:
+            session.commit()
+        return int(count)
+
+    def _purge(self, queue: str) -> int:
+        table = self.message_cls.__table__
+        session = self.session
+        try:
+            result = session.execute(
+                delete(table).where(table.c.queue_id == self._queue_id(queue))
+            )
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        return int(result.rowcount or 0)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: pollers read while a producer writes; the busy timeout makes a
+    # writer wait for the lock instead of failing at once.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class Transport(kombu_sqla.Transport):  # type: ignore[misc]
+    Channel = Channel
+    polling_interval = POLLING_INTERVAL
+
+    def drain_events(self, connection: Any, timeout: float | None = None) -> Any:
+        # Celery's loop for polling transports calls drain_events(timeout=2)
+        # and runs the pending acks only between calls. With every prefetch
+        # slot taken (prefetch 1, acks_late) no channel may consume until
+        # those acks run, so the stock loop idled out the full 2 s after each
+        # job. Hand control back after one interval instead.
+        if timeout is not None and not any(
+            channel._consumers and channel.qos.can_consume()
+            for channel in self.channels
+        ):
+            time.sleep(min(self.polling_interval, timeout))
+            raise socket.timeout()
+        return super().drain_events(connection, timeout)
+
+
+def install() -> None:
+    """Make `sqla+…` / `sqlalchemy+…` broker URLs use this transport."""
+    path = f"{__name__}:Transport"
+    TRANSPORT_ALIASES["sqla"] = path
+    TRANSPORT_ALIASES["sqlalchemy"] = path
