@@ -30,7 +30,6 @@ RabbitMQ are untouched.
 
 from __future__ import annotations
 
-import socket
 import time
 from json import dumps, loads
 from queue import Empty
@@ -41,13 +40,18 @@ from kombu.transport import sqlalchemy as kombu_sqla
 from kombu.utils.encoding import bytes_to_str
 from sqlalchemy import delete, event, func, insert, select, text
 
+# kombu's classes are typed loosely upstream and our overrides follow the
+# stock channel's real signatures; type them as what they are to us: Any.
+_StockChannel: Any = kombu_sqla.Channel
+_StockTransport: Any = kombu_sqla.Transport
+
 POLLING_INTERVAL = 0.05  # seconds an idle worker waits between empty rounds
 # Virtual-transport options that are not create_engine() arguments (the stock
 # channel passes every option to create_engine(), which rejects these).
 _NOT_ENGINE_OPTIONS = ("polling_interval", "visibility_timeout")
 
 
-class Channel(kombu_sqla.Channel):  # type: ignore[misc]
+class Channel(_StockChannel):  # type: ignore[misc]
     _queue_ids: dict[str, int]
 
     def _engine_from_config(self) -> Any:
@@ -65,7 +69,7 @@ class Channel(kombu_sqla.Channel):  # type: ignore[misc]
         cache = self.__dict__.setdefault("_queue_ids", {})
         if queue not in cache:
             cache[queue] = int(self._get_or_create(queue).id)
-        return cache[queue]
+        return int(cache[queue])
 
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
         table = self.message_cls.__table__
@@ -149,7 +153,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Transport(kombu_sqla.Transport):  # type: ignore[misc]
+class Transport(_StockTransport):  # type: ignore[misc]
     Channel = Channel
     polling_interval = POLLING_INTERVAL
 
@@ -164,7 +168,7 @@ class Transport(kombu_sqla.Transport):  # type: ignore[misc]
             for channel in self.channels
         ):
             time.sleep(min(self.polling_interval, timeout))
-            raise socket.timeout()
+            raise TimeoutError  # socket.timeout, what the loop expects
         return super().drain_events(connection, timeout)
 
 
