@@ -7,6 +7,7 @@ from patolab.labels.api import router as labels_router
 from patolab.notifications.api import router as notifications_router
 from patolab.protocols.api import router as protocols_router
 from patolab.reports.api import router as reports_router
+from patolab.stats.api import router as stats_router
 from patolab.workorders.api import router as workorders_router
 
 api = build_api(
@@ -23,3 +24,4 @@ api.add_router("", labels_router)
 api.add_router("", reports_router)
 api.add_router("", workorders_router)
 api.add_router("", notifications_router)
+api.add_router("", stats_router)

@@ -156,6 +156,7 @@ INSTALLED_APPS = [
     "patolab.reports",
     "patolab.workorders",
     "patolab.notifications",
+    "patolab.stats",
 ]
 
 MIDDLEWARE = [
@@ -288,6 +289,7 @@ PATOLAB_QUEUES = ["pdf_generation", "emails", "bulk", "default"]
 CELERY_TASK_ROUTES = {
     "patolab.notifications.*": {"queue": "emails"},
     "patolab.jobs.sweep": {"queue": "default"},
+    "patolab.stats.*": {"queue": "default"},
     # patolab.jobs.run is routed per call from the job kind's registered queue.
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -22,6 +22,7 @@ urlpatterns = [
     path("informes/", include("patolab.reports.urls")),
     path("ordenes/", include("patolab.workorders.urls")),
     path("notificaciones/", include("patolab.notifications.urls")),
+    path("estadisticas/", include("patolab.stats.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -38,6 +38,7 @@ CONTRACT = [
     ("GET", "/api/v1/workorders/{id}/pdf"),
     ("POST", "/api/v1/notifications/bulk"),
     ("GET", "/api/v1/emails"),
+    ("GET", "/api/v1/stats/daily"),
 ]
 
 

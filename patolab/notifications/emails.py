@@ -231,3 +231,29 @@ def password_reset(*, user: User, url: str) -> EmailLog:
         context={"user": user, "url": url},
         related=f"user:{user.pk}",
     )
+
+
+def daily_stats(*, user: User, figures: Mapping[str, Any], url: str) -> EmailLog:
+    """The daily statistics summary for one admin. Once per (date, admin): the
+    beat task running twice, or a recomputation, never mails again."""
+    return email_queue(
+        kind=EmailKind.DAILY_STATS,
+        key=f"daily_stats:{figures['date']}:user:{user.pk}",
+        recipient=user.email,
+        subject_template_dir="notifications/daily_stats",
+        context={"user": user, "figures": figures, "url": url},
+        related=f"stats:{figures['date']}",
+    )
+
+
+def export_ready(*, user: User, export_id: object, url: str, **info: Any) -> EmailLog:
+    """The download link of a finished export, to its requester. Once per
+    export (`info`: dataset, format, rows, expires_at for the text)."""
+    return email_queue(
+        kind=EmailKind.EXPORT_READY,
+        key=f"export_ready:export:{export_id}",
+        recipient=_user_recipient(user),
+        subject_template_dir="notifications/export_ready",
+        context={"user": user, "url": url, **info},
+        related=f"export:{export_id}",
+    )

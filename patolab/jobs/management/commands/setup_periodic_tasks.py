@@ -49,6 +49,13 @@ SCHEDULES: list[dict[str, Any]] = [
         "seconds": 60,
         "queue": "emails",
     },
+    {
+        # Yesterday's figures and the admins' summary, 07:00 lab time.
+        "name": "Estadísticas diarias",
+        "task": "patolab.stats.daily",
+        "minute": "0",
+        "hour": "7",
+    },
 ]
 
 
