@@ -138,6 +138,13 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 LAB_NAME = env_str("LAB_NAME", "Laboratorio de Patología Veterinaria")
+# Letterhead of report PDFs: address and phone lines (omitted when empty) and a
+# logo image (PNG/JPEG path; empty for none; default: a neutral bundled mark).
+LAB_ADDRESS = env_str("LAB_ADDRESS", "")
+LAB_PHONE = env_str("LAB_PHONE", "")
+LAB_LOGO = env_str(
+    "LAB_LOGO", str(BASE_DIR / "patolab" / "core" / "pdf" / "lab-logo.png")
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

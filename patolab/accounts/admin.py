@@ -20,7 +20,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("username", "email", "first_name", "last_name")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("Patolab"), {"fields": ("role", "email_verified")}),
+        (_("Patolab"), {"fields": ("role", "email_verified", "license_number")}),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,

@@ -20,6 +20,11 @@ class User(AbstractUser):
         _("rol"), max_length=20, choices=Role.choices, default=Role.VETERINARIAN
     )
     email_verified = models.BooleanField(_("e-mail verificado"), default=False)
+    # A signing pathologist's professional registration, printed under the
+    # signature of their reports.
+    license_number = models.CharField(
+        _("matrícula profesional"), max_length=30, blank=True
+    )
 
     class Meta:
         verbose_name = _("usuario")

@@ -4,49 +4,51 @@
 No queries, no writes, no clock: the same data always gives the same bytes
 (ReportLab's `invariant=1` fixes the creation date and the document /ID), so
 "same content -> same SHA-256" holds and the finalize job can use it for
-idempotency.
+idempotency. (Reading the logo file is the only I/O, cached per process.)
+
+Layout: the header (logo, lab name, address and phone, report line, a rule;
+the verification QR on page 1) and the footer are drawn on the canvas of every
+page; the body flows through one platypus frame as pre-broken plain-text
+blocks (`core.pdf.text`), so long paragraphs split across pages and no part of
+page 1 is left empty before a long section.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from functools import cache
 from typing import Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (
-    BaseDocTemplate,
-    CondPageBreak,
-    Frame,
-    KeepTogether,
-    PageTemplate,
-    Paragraph,
-    Spacer,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
-from patolab.core.pdf.fonts import BOLD, REGULAR, register_fonts
+from patolab.core.pdf.fonts import BOLD, REGULAR, claim_glyphs, register_fonts
+from patolab.core.pdf.images import draw_image
 from patolab.core.pdf.qr import draw_qr
-from patolab.core.pdf.styles import BRAND, MUTED, escape, format_date, paragraph_styles
-
-# Non-ASCII characters a Spanish report uses, claimed in this order at the start
-# of every document so that the embedded font subsets are the same from one
-# report to the next (ReportLab numbers glyphs in order of first use). With
-# identical subsets, the subset font files can be built once per process.
-PRELOAD_GLYPHS = "áéíóúÁÉÍÓÚñÑüÜ°·—–«»¿¡ºª×"
-_SUBSET_CACHE_MAX = 64
+from patolab.core.pdf.styles import BRAND, MUTED, format_date
+from patolab.core.pdf.text import (
+    Column,
+    FieldGrid,
+    TextBlock,
+    TextLine,
+    paragraph_lines,
+)
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
 HEADER_HEIGHT = 30 * mm
 FOOTER_HEIGHT = 14 * mm
 QR_SIZE = 24 * mm
+LOGO_HEIGHT = 15 * mm
+BODY_WIDTH = PAGE_WIDTH - 2 * MARGIN
+
+# Body type: 10/14 justified text, bold headings in the brand colour.
+TEXT_SIZE, TEXT_LEADING, PARAGRAPH_GAP = 10.0, 14.0, 4.0
+H2_SIZE, H2_LEADING, H2_GAP = 11.0, 15.0, 9.0
+SMALL_SIZE, SMALL_LEADING = 8.0, 10.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,16 @@ class ReportPdfData:
     histopathologist_name: str
     amendment_reason: str = ""
     supersedes_version: int | None = None
+    # Lab letterhead and the signer's registration (settings / user profile)
+    lab_address: str = ""
+    lab_phone: str = ""
+    lab_logo_path: str = ""
+    histopathologist_license: str = ""
+    is_cytology: bool = False
+
+
+def report_title(data: ReportPdfData) -> str:
+    return "Informe citológico" if data.is_cytology else "Informe histopatológico"
 
 
 class _NumberedCanvas(Canvas):  # type: ignore[misc]  # untyped library class
@@ -101,65 +113,46 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]  # untyped library class
         total = len(self._saved_pages)
         for number, state in enumerate(self._saved_pages, start=1):
             self.__dict__.update(state)
-            self._draw_page_number(number, total)
+            self.setFont(REGULAR, 8)
+            self.setFillColor(MUTED)
+            self.drawRightString(
+                PAGE_WIDTH - MARGIN, 9 * mm, f"Página {number} de {total}"
+            )
             super().showPage()
         super().save()
 
-    def _draw_page_number(self, number: int, total: int) -> None:
-        self.saveState()
-        self.setFont(REGULAR, 8)
-        self.setFillColor(MUTED)
-        self.drawRightString(PAGE_WIDTH - MARGIN, 9 * mm, f"Página {number} de {total}")
-        self.restoreState()
-
-
-@cache
-def _cache_font_subsets() -> None:
-    """Memoize TrueType subset building (a pure function of the glyph list) for
-    the two fonts reports use: it was a third of a short report's render time.
-    Output bytes are unchanged."""
-    for name in (REGULAR, BOLD):
-        face = pdfmetrics.getFont(name).face
-        build = face.makeSubset
-        built: dict[tuple[int, ...], bytes] = {}
-
-        def make_subset(
-            subset: list[int],
-            _build: Any = build,
-            _built: dict[tuple[int, ...], bytes] = built,
-        ) -> bytes:
-            key = tuple(subset)
-            data = _built.get(key)
-            if data is None:
-                data = _build(subset)
-                if len(_built) < _SUBSET_CACHE_MAX:
-                    _built[key] = data
-            return data
-
-        face.makeSubset = make_subset
-
 
 def _page_decorations(data: ReportPdfData) -> tuple[Any, Any]:
+    subtitle = (
+        f"{report_title(data)} · Protocolo {data.protocol_number}"
+        f" · Versión {data.version}"
+    )
+    contact = " · ".join(part for part in (data.lab_address, data.lab_phone) if part)
+
     def header_footer(canvas: Canvas, doc: BaseDocTemplate, first: bool) -> None:
         if first:
-            for name in (REGULAR, BOLD):
-                pdfmetrics.getFont(name).splitString(PRELOAD_GLYPHS, canvas._doc)
-        canvas.saveState()
+            claim_glyphs(canvas, REGULAR, BOLD)
         top = PAGE_HEIGHT - MARGIN
+        line_y = top - HEADER_HEIGHT + 3 * mm
+        logo_width = draw_image(
+            canvas,
+            data.lab_logo_path,
+            MARGIN,
+            top - LOGO_HEIGHT + 1 * mm,
+            height=LOGO_HEIGHT,
+        )
+        x = MARGIN + (logo_width + 3 * mm if logo_width else 0)
         canvas.setFillColor(BRAND)
         canvas.setFont(BOLD, 13)
-        canvas.drawString(MARGIN, top - 5 * mm, data.lab_name)
-        canvas.setFont(REGULAR, 9)
+        canvas.drawString(x, top - 4 * mm, data.lab_name)
         canvas.setFillColor(MUTED)
-        canvas.drawString(
-            MARGIN,
-            top - 10.5 * mm,
-            f"Informe de {data.analysis_type.lower()} · Protocolo {data.protocol_number}"
-            f" · Versión {data.version}",
-        )
+        if contact:
+            canvas.setFont(REGULAR, 8.5)
+            canvas.drawString(x, top - 8.5 * mm, contact)
+        canvas.setFont(REGULAR, 9)
+        canvas.drawString(x, top - 13 * mm, subtitle)
         canvas.setStrokeColor(BRAND)
         canvas.setLineWidth(0.8)
-        line_y = PAGE_HEIGHT - MARGIN - HEADER_HEIGHT + 3 * mm
         canvas.line(MARGIN, line_y, PAGE_WIDTH - MARGIN, line_y)
         if first:
             qr_x = PAGE_WIDTH - MARGIN - QR_SIZE
@@ -168,13 +161,7 @@ def _page_decorations(data: ReportPdfData) -> tuple[Any, Any]:
             canvas.drawRightString(qr_x - 1 * mm, line_y + 4 * mm, "Verificar informe")
         # Footer (the page number is drawn by _NumberedCanvas at save time).
         canvas.setFont(REGULAR, 7.5)
-        canvas.setFillColor(MUTED)
-        canvas.drawString(
-            MARGIN,
-            9 * mm,
-            f"Verificación: {data.verification_url}",
-        )
-        canvas.restoreState()
+        canvas.drawString(MARGIN, 9 * mm, f"Verificación: {data.verification_url}")
 
     return (
         lambda c, d: header_footer(c, d, True),
@@ -182,78 +169,118 @@ def _page_decorations(data: ReportPdfData) -> tuple[Any, Any]:
     )
 
 
-def _section(
-    title: str, text: str, styles: dict[str, Any], body: str = "body"
-) -> list[Any]:
-    heading = Paragraph(escape(title), styles["h2"])
-    paragraphs = [
-        Paragraph(escape(chunk), styles[body]) for chunk in (text or "—").split("\n\n")
-    ]
-    # Keep the heading with at least its first paragraph.
-    return [KeepTogether([heading, paragraphs[0]]), *paragraphs[1:]]
-
-
-def _data_table(rows: list[tuple[str, str]], styles: dict[str, Any]) -> Table:
-    cells = []
-    for i in range(0, len(rows), 2):
-        pair = rows[i : i + 2]
-        line: list[Any] = []
-        for label, value in pair:
-            line += [
-                Paragraph(escape(label), styles["label"]),
-                Paragraph(escape(value or "—"), styles["base"]),
-            ]
-        if len(pair) == 1:
-            line += ["", ""]
-        cells.append(line)
-    width = PAGE_WIDTH - 2 * MARGIN
-    table = Table(
-        cells,
-        colWidths=[0.2 * width, 0.3 * width, 0.2 * width, 0.3 * width],
+def _heading(title: str) -> list[TextLine]:
+    # keep=2: a heading never ends a page without two lines of its text.
+    return paragraph_lines(
+        title,
+        font=BOLD,
+        size=H2_SIZE,
+        leading=H2_LEADING,
+        width=BODY_WIDTH,
+        color=BRAND,
+        gap=H2_GAP,
+        keep=2,
     )
-    table.setStyle(
-        TableStyle(
-            [
-                # Plain-string cells would otherwise fall back to Helvetica.
-                ("FONT", (0, 0), (-1, -1), REGULAR, 9.5),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 2),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-                ("LINEBELOW", (0, -1), (-1, -1), 0.4, MUTED),
-            ]
+
+
+def _text(text: str, *, font: str = REGULAR, align: str = "justify") -> list[TextLine]:
+    lines: list[TextLine] = []
+    for chunk in (text or "—").split("\n\n"):
+        lines += paragraph_lines(
+            chunk.strip("\n"),
+            font=font,
+            size=TEXT_SIZE,
+            leading=TEXT_LEADING,
+            width=BODY_WIDTH,
+            align=align,
+            gap=PARAGRAPH_GAP if lines else 1.0,
         )
+    return lines
+
+
+_FIELD_COLUMNS = (
+    Column(0.2 * BODY_WIDTH, BOLD, 8.5, 11.5),
+    Column(0.3 * BODY_WIDTH, REGULAR, 9.5, 12.0),
+    Column(0.2 * BODY_WIDTH, BOLD, 8.5, 11.5),
+    Column(0.3 * BODY_WIDTH, REGULAR, 9.5, 12.0),
+)
+
+
+def _fields(pairs: list[tuple[str, str]]) -> FieldGrid:
+    rows = []
+    for i in range(0, len(pairs), 2):
+        row: list[str] = []
+        for label, value in pairs[i : i + 2]:
+            row += [label, value or "—"]
+        rows.append(row)
+    return FieldGrid(rows, _FIELD_COLUMNS, rule=(0.4, MUTED))
+
+
+def _signature(data: ReportPdfData) -> TextBlock:
+    right = {"width": BODY_WIDTH, "align": "right"}
+    lines = paragraph_lines("_" * 34, font=REGULAR, size=9.5, leading=13, **right)
+    lines[0] = replace(lines[0], gap=12 * mm)
+    lines += paragraph_lines(
+        data.histopathologist_name, font=BOLD, size=9.5, leading=13, **right
     )
-    return table
+    if data.histopathologist_license:
+        lines += paragraph_lines(
+            f"Matrícula {data.histopathologist_license}",
+            font=REGULAR,
+            size=9.5,
+            leading=13,
+            **right,
+        )
+    lines += paragraph_lines(
+        "Histopatólogo/a", font=REGULAR, size=9.5, leading=13, **right
+    )
+    lines += paragraph_lines(
+        "Este informe se puede verificar escaneando el código QR de la primera "
+        f"página o en {data.verification_url}",
+        font=REGULAR,
+        size=SMALL_SIZE,
+        leading=SMALL_LEADING,
+        width=BODY_WIDTH,
+        color=MUTED,
+        gap=5 * mm,
+    )
+    # The whole block moves to the next page rather than split.
+    lines[0] = replace(lines[0], keep=len(lines) - 1)
+    return TextBlock(lines)
 
 
-def _story(data: ReportPdfData, styles: dict[str, Any]) -> list[Any]:
-    story: list[Any] = [
-        Paragraph(escape(f"Informe de {data.analysis_type.lower()}"), styles["title"]),
-        Paragraph(
-            escape(
-                f"Protocolo {data.protocol_number} · Fecha del informe: "
-                f"{format_date(data.report_date)} · Versión {data.version}"
-            ),
-            styles["small"],
-        ),
-        Spacer(1, 4 * mm),
-    ]
+def _story(data: ReportPdfData) -> list[Any]:
+    intro = paragraph_lines(
+        report_title(data),
+        font=BOLD,
+        size=15,
+        leading=19,
+        width=BODY_WIDTH,
+        color=BRAND,
+    )
+    intro += paragraph_lines(
+        f"Protocolo {data.protocol_number} · Fecha del informe: "
+        f"{format_date(data.report_date)} · Versión {data.version}",
+        font=REGULAR,
+        size=SMALL_SIZE,
+        leading=SMALL_LEADING,
+        width=BODY_WIDTH,
+        color=MUTED,
+    )
     if data.supersedes_version:
-        story.append(
-            Paragraph(
-                escape(
-                    f"Enmienda: esta versión reemplaza a la versión "
-                    f"{data.supersedes_version}. Motivo: {data.amendment_reason or '—'}"
-                ),
-                styles["notice"],
-            )
+        intro += paragraph_lines(
+            f"Enmienda: esta versión reemplaza a la versión "
+            f"{data.supersedes_version}. Motivo: {data.amendment_reason or '—'}",
+            font=BOLD,
+            size=9.5,
+            leading=13,
+            width=BODY_WIDTH,
+            color=BRAND,
+            gap=3 * mm,
         )
-        story.append(Spacer(1, 2 * mm))
-    story.append(Paragraph("Paciente y muestra", styles["h2"]))
-    story.append(
-        _data_table(
+    story: list[Any] = [
+        TextBlock(intro + _heading("Paciente y muestra")),
+        _fields(
             [
                 ("Animal", data.animal_name),
                 ("Propietario/a", data.owner_name),
@@ -265,77 +292,36 @@ def _story(data: ReportPdfData, styles: dict[str, Any]) -> list[Any]:
                 ("Recepción", format_date(data.received_date)),
                 ("Material", data.material),
                 ("Diagnóstico presuntivo", data.presumptive_diagnosis),
-            ],
-            styles,
-        )
-    )
-    story.append(Paragraph("Veterinario/a remitente", styles["h2"]))
-    story.append(
-        _data_table(
+            ]
+        ),
+        TextBlock(_heading("Veterinario/a remitente")),
+        _fields(
             [
                 ("Nombre", data.veterinarian_name),
                 ("Matrícula", data.veterinarian_license),
                 ("Localidad", data.veterinarian_locality),
-            ],
-            styles,
-        )
-    )
-    if data.clinical_history:
-        story += _section("Historia clínica", data.clinical_history, styles)
-    # Cytology usually has no macroscopic description: skip the empty section.
-    if data.macroscopic or data.analysis_type.lower() != "citología":
-        story += _section("Descripción macroscópica", data.macroscopic, styles)
-    story += _section("Descripción microscópica", data.microscopic, styles)
-    story += _section("Diagnóstico", data.diagnosis, styles, body="diagnosis")
-    if data.comments:
-        story += _section("Comentarios", data.comments, styles)
-    story.append(CondPageBreak(35 * mm))
-    story.append(
-        KeepTogether(
-            [
-                Spacer(1, 12 * mm),
-                Paragraph("_" * 34, styles["signature"]),
-                Paragraph(escape(data.histopathologist_name), styles["signature_name"]),
-                Paragraph("Histopatólogo/a", styles["signature"]),
-                Spacer(1, 5 * mm),
-                Paragraph(
-                    escape(
-                        "Este informe se puede verificar escaneando el código QR de la "
-                        f"primera página o en {data.verification_url}"
-                    ),
-                    styles["small"],
-                ),
             ]
-        )
-    )
+        ),
+    ]
+    body: list[TextLine] = []
+    if data.clinical_history:
+        body += _heading("Historia clínica") + _text(data.clinical_history)
+    # A smear has no macroscopic description: skip it unless one was written.
+    if data.macroscopic or not data.is_cytology:
+        body += _heading("Descripción macroscópica") + _text(data.macroscopic)
+    body += _heading(
+        "Descripción citológica" if data.is_cytology else "Descripción microscópica"
+    ) + _text(data.microscopic)
+    body += _heading("Diagnóstico") + _text(data.diagnosis, font=BOLD, align="left")
+    if data.comments:
+        body += _heading("Comentarios") + _text(data.comments)
+    story += [TextBlock(body), _signature(data)]
     return story
-
-
-def _styles() -> dict[str, Any]:
-    from reportlab.lib.styles import ParagraphStyle
-
-    styles: dict[str, Any] = dict(paragraph_styles())
-    base = styles["base"]
-    styles["body"] = ParagraphStyle(
-        "body", parent=base, fontSize=10, leading=14, spaceAfter=4, alignment=4
-    )
-    styles["diagnosis"] = ParagraphStyle(
-        "diagnosis", parent=styles["body"], fontName=BOLD, alignment=0
-    )
-    styles["notice"] = ParagraphStyle(
-        "notice", parent=base, fontName=BOLD, textColor=BRAND
-    )
-    styles["signature"] = ParagraphStyle("signature", parent=base, alignment=2)
-    styles["signature_name"] = ParagraphStyle(
-        "signature_name", parent=base, fontName=BOLD, alignment=2
-    )
-    return styles
 
 
 def render_report(data: ReportPdfData) -> bytes:
     """Render the report PDF (A4, embedded TTF, vector QR). Deterministic."""
     register_fonts()
-    _cache_font_subsets()
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
         buffer,
@@ -373,5 +359,5 @@ def render_report(data: ReportPdfData) -> bytes:
             PageTemplate(id="later", frames=[frame], onPage=later),
         ]
     )
-    doc.build(_story(data, _styles()), canvasmaker=_NumberedCanvas)
+    doc.build(_story(data), canvasmaker=_NumberedCanvas)
     return buffer.getvalue()

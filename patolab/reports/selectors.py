@@ -363,10 +363,15 @@ def report_pdf_data(*, report: Report) -> ReportPdfData:
         diagnosis=report.diagnosis,
         comments=report.comments,
         histopathologist_name=report.histopathologist.display_name,
+        histopathologist_license=report.histopathologist.license_number,
         amendment_reason=report.amendment_reason,
         supersedes_version=report.supersedes.version
         if report.supersedes is not None
         else None,
+        lab_address=settings.LAB_ADDRESS,
+        lab_phone=settings.LAB_PHONE,
+        lab_logo_path=settings.LAB_LOGO,
+        is_cytology=protocol.analysis_type == AnalysisType.CYTOLOGY,
     )
 
 

@@ -129,3 +129,90 @@ def test_amendment_notice_is_printed():
     text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
     assert "reemplaza a la versión 1" in text
     assert "Error de tipeo" in text
+
+
+# ------------------------------------------------ letterhead, signer, layout
+LOGO = "patolab/core/pdf/lab-logo.png"
+
+
+def _text_positions(page: object) -> list[tuple[str, float, float]]:
+    """(text, x, y) of every text run drawn on `page` (PDF points)."""
+    found: list[tuple[str, float, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+        if text.strip():
+            found.append((text.strip(), tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]))
+
+    page.extract_text(visitor_text=visit)  # type: ignore[attr-defined]
+    return found
+
+
+def test_letterhead_shows_the_labs_address_phone_and_logo_on_every_page():
+    data = render_report(
+        sample(
+            lab_address="Calle 60 y 118, La Plata",
+            lab_phone="+54 221 555-0100",
+            lab_logo_path=LOGO,
+        )
+    )
+    reader = PdfReader(io.BytesIO(data))
+    for page in reader.pages:
+        text = page.extract_text()
+        assert "Calle 60 y 118, La Plata · +54 221 555-0100" in text
+        [logo] = page.images
+        assert logo.image.size == (128, 128)
+        # The logo is the bundled mark: brand blue outside, white centre.
+        assert logo.image.convert("RGB").getpixel((64, 64)) == (255, 255, 255)
+        assert logo.image.convert("RGB").getpixel((6, 64)) == (29, 92, 122)
+
+
+def test_no_logo_when_the_setting_is_empty_or_the_file_is_missing(tmp_path):
+    for path in ("", str(tmp_path / "missing.png")):
+        page = PdfReader(io.BytesIO(render_report(sample(lab_logo_path=path)))).pages[0]
+        assert len(page.images) == 0
+
+
+def test_signing_pathologist_license_is_printed_under_the_name():
+    data = render_report(sample(histopathologist_license="MV 4567"))
+    last = PdfReader(io.BytesIO(data)).pages[-1]
+    runs = _text_positions(last)
+    [(_, _, name_y)] = [r for r in runs if r[0] == "Paula Patóloga"]
+    [(_, _, lic_y)] = [r for r in runs if r[0] == "Matrícula MV 4567"]
+    assert 0 < name_y - lic_y < 20  # the next line down
+    assert "Paula Patóloga\nMatrícula MV 4567\nHistopatólogo/a" in last.extract_text()
+
+
+def test_cytology_report_has_the_cytology_title_and_no_empty_macroscopic_section():
+    data = render_report(
+        sample(analysis_type="Citología", is_cytology=True, macroscopic="")
+    )
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    assert "Informe citológico" in text
+    assert "Descripción citológica" in text
+    assert "histopatológico" not in text
+    assert "Descripción macroscópica" not in text
+
+
+def test_histopathology_report_title():
+    text = PdfReader(io.BytesIO(render_report(sample()))).pages[0].extract_text()
+    assert "Informe histopatológico" in text
+
+
+def test_a_long_paragraph_starts_on_page_one_and_fills_it():
+    # One microscopic paragraph of ~4,700 characters (more than a page).
+    data = render_report(
+        sample(clinical_history="", macroscopic="Fragmento.", microscopic=PARAGRAPH * 4)
+    )
+    reader = PdfReader(io.BytesIO(data))
+    first = reader.pages[0]
+    assert "Descripción microscópica" in first.extract_text()
+    body = [r for r in _text_positions(first) if "proliferación" in r[0]]
+    # The paragraph runs down to the footer (within 40 mm of the page bottom)
+    # and goes on on page 2: no third of page 1 is left empty.
+    assert min(y for _, _, y in body) < 40 * 72 / 25.4
+    assert "edema y eosinófilos" in reader.pages[1].extract_text()
+
+
+def test_report_pdf_is_small_with_fonts_and_logo_embedded():
+    data = render_report(sample(lab_logo_path=LOGO))
+    assert len(data) <= 28 * 1024

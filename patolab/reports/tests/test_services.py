@@ -290,3 +290,21 @@ def test_work_queue_is_oldest_first_with_turnaround_flags(vet_owner, technician)
         3,
         False,
     )
+
+
+def test_pdf_data_carries_the_letterhead_settings_and_the_signers_license(
+    draft_report, pathologist, settings
+):
+    from patolab.reports.selectors import report_pdf_data
+
+    settings.LAB_ADDRESS = "Calle 60 y 118, La Plata"
+    settings.LAB_PHONE = "+54 221 555-0100"
+    pathologist.license_number = "MV 4567"
+    pathologist.save(update_fields=["license_number"])
+    draft_report.refresh_from_db()
+    data = report_pdf_data(report=draft_report)
+    assert data.lab_address == "Calle 60 y 118, La Plata"
+    assert data.lab_phone == "+54 221 555-0100"
+    assert data.lab_logo_path == settings.LAB_LOGO
+    assert data.histopathologist_license == "MV 4567"
+    assert data.is_cytology is False
