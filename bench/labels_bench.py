@@ -86,7 +86,8 @@ def bench_serve() -> None:
         user_create,
         veterinarian_create,
     )
-    from patolab.labels.services import label_document_generate
+    from patolab.core.documents import document_build
+    from patolab.labels.jobs import LABELS
     from patolab.protocols.models import Protocol, Reception
 
     tag = uuid.uuid4().hex[:8]
@@ -124,7 +125,7 @@ def bench_serve() -> None:
     )
     try:
         protocol = Protocol.objects.select_related("reception").get(pk=protocol.pk)
-        doc = label_document_generate(protocol=protocol)
+        doc = document_build(LABELS, protocol)
         browser = Client()
         browser.force_login(staff)
         key = api_token_create(username=staff.username, password="bench-password-1")

@@ -3,11 +3,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from ninja import Router
 
 from patolab.accounts.permissions import AuthenticatedHttpRequest, require_role
 from patolab.core.api import paginate
+from patolab.core.documents import DocumentKind, DocumentState, document_response
 
 from .models import Job
 from .selectors import job_get_for, job_list_for
@@ -33,6 +35,19 @@ def document_pending(job: Job, *, retry_after: int = 1) -> HttpResponse:
     response = job_accepted(job, extra={})
     response["Retry-After"] = str(retry_after)
     return response
+
+
+def document_answer(
+    request: HttpRequest,
+    kind: DocumentKind[Any, Any],
+    target: Any,
+    state: DocumentState[Any],
+) -> HttpResponseBase:
+    """API.md "Documents": 200 with the current file (ETag = SHA-256, 304 on
+    If-None-Match), or 202 `{"job"}` + Retry-After while it is being made."""
+    if state.document is not None:
+        return document_response(request, kind, target, state.document)
+    return document_pending(state.job)
 
 
 @router.get("", url_name="job_list")

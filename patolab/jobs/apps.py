@@ -20,6 +20,10 @@ class JobsConfig(AppConfig):
                         raise
         for module in settings.JOBS_EXTRA_MODULES:
             import_module(module)
+        from patolab.core.documents import connect_jobs
+
         from . import presence
+        from .services import DocumentJobs
 
         presence.connect_signals()
+        connect_jobs(DocumentJobs())

@@ -1,12 +1,49 @@
 from __future__ import annotations
 
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from patolab.accounts.models import Role, User
 from patolab.accounts.permissions import INTERNAL_ROLES, has_role
 
-from .models import Job
+from .models import ACTIVE_STATES, Job
+
+
+def target_key(target: models.Model | str | None) -> str:
+    """`"<app_label>.<model>:<pk>"` for a model instance; strings pass through."""
+    if target is None:
+        return ""
+    if isinstance(target, str):
+        return target
+    meta = target._meta
+    return f"{meta.app_label}.{meta.model_name}:{target.pk}"
+
+
+def target_pk(job: Job) -> str:
+    """The primary key part of a job's target."""
+    return job.target.rsplit(":", 1)[-1]
+
+
+def job_active_for(*, kind: str, target: models.Model | str) -> Job | None:
+    """The queued or running job of `kind` for `target`, if any (at most one:
+    a partial unique constraint)."""
+    return (
+        Job.objects.filter(
+            kind=kind, target=target_key(target), state__in=ACTIVE_STATES
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def job_latest_for(*, kind: str, target: models.Model | str) -> Job | None:
+    """The most recent job of `kind` for `target` in any state, or None."""
+    return (
+        Job.objects.filter(kind=kind, target=target_key(target))
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def job_list_for(*, user: User, state: str = "", kind: str = "") -> QuerySet[Job]:

@@ -32,36 +32,13 @@ from django.utils.translation import gettext as _
 from patolab.accounts.models import User
 from patolab.core.errors import Conflict, DomainError
 
-from .models import ACTIVE_STATES, Job, JobState
+from .models import Job, JobState
 from .registry import JobKind, get_kind
+from .selectors import job_active_for, job_latest_for, target_key
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_MIN_INTERVAL = 0.5  # seconds between progress writes
-
-
-def target_key(target: models.Model | str | None) -> str:
-    """`"<app_label>.<model>:<pk>"` for a model instance; strings pass through."""
-    if target is None:
-        return ""
-    if isinstance(target, str):
-        return target
-    meta = target._meta
-    return f"{meta.app_label}.{meta.model_name}:{target.pk}"
-
-
-def target_pk(job: Job) -> str:
-    return job.target.rsplit(":", 1)[-1]
-
-
-def job_active_for(*, kind: str, target: models.Model | str) -> Job | None:
-    return (
-        Job.objects.filter(
-            kind=kind, target=target_key(target), state__in=ACTIVE_STATES
-        )
-        .order_by("-created_at")
-        .first()
-    )
 
 
 def job_start(
@@ -363,3 +340,16 @@ def job_sweep() -> dict[str, int]:
                 counts["requeued" if state == JobState.QUEUED else "recovered"] += 1
                 logger.warning("job sweeper re-sent %s job %s", state, pk)
     return counts
+
+
+class DocumentJobs:
+    """The jobs port of the document pipeline (`patolab.core.documents`): core
+    sits below this app and cannot import it, so `JobsConfig.ready` plugs this in."""
+
+    def start(
+        self, *, kind: str, target: models.Model, params: dict[str, Any], user: Any
+    ) -> Job:
+        return job_start(kind=kind, target=target, params=params, user=user)
+
+    def latest(self, *, kind: str, target: models.Model) -> Job | None:
+        return job_latest_for(kind=kind, target=target)

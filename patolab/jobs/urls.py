@@ -8,4 +8,9 @@ urlpatterns = [
     path("monitor/", views.job_monitor, name="monitor"),
     path("<uuid:pk>/", views.job_detail, name="detail"),
     path("<uuid:pk>/retry/", views.job_retry_view, name="retry"),
+    path(
+        "documentos/<slug:kind>/<str:pk>/",
+        views.document_status_view,
+        name="document-status",
+    ),
 ]

@@ -10,9 +10,9 @@ from patolab.accounts.permissions import (
     AuthenticatedHttpRequest,
     require_role,
 )
-from patolab.core.files import file_response, safe_filename
-from patolab.jobs.api import document_pending, job_accepted
+from patolab.jobs.api import document_answer, job_accepted
 
+from .jobs import LABELS
 from .selectors import label_protocol_get
 from .services import label_get_or_start, start_label_batch
 
@@ -34,12 +34,8 @@ def protocol_label_pdf(
     (re)generating. Staff only; 409 for a protocol not received yet."""
     require_role(request.user, *STAFF_ROLES)
     protocol = label_protocol_get(pk=protocol_id)
-    doc, job = label_get_or_start(protocol=protocol, user=request.user)
-    if doc is not None:
-        name = safe_filename(protocol.code, protocol.pk, prefix="etiquetas-")
-        return file_response(request, path=doc.file, sha256=doc.sha256, filename=name)
-    assert job is not None
-    return document_pending(job)
+    state = label_get_or_start(protocol=protocol, user=request.user)
+    return document_answer(request, LABELS, protocol, state)
 
 
 @router.post("/labels", url_name="label_batch")

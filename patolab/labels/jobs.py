@@ -1,4 +1,5 @@
-"""Job kinds of the labels app (auto-imported by the jobs app)."""
+"""Job kinds of the labels app (auto-imported by the jobs app): their names,
+the label document kind of the one pipeline, and the two short handlers."""
 
 from __future__ import annotations
 
@@ -6,18 +7,55 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
+from patolab.core.documents import DocumentKind, document_build, register_document
 from patolab.jobs.models import Job
 from patolab.jobs.registry import register
-from patolab.jobs.services import Progress, target_pk
+from patolab.jobs.selectors import target_pk
+from patolab.jobs.services import Progress
+from patolab.protocols.jobs import LABELS_DOCUMENT, LABELS_GENERATE
 from patolab.protocols.models import Protocol
 
-from .services import label_batch_build, label_document_generate
+from . import render
+from .documents import (
+    label_batch_build,
+    label_document_data,
+    label_filename,
+    label_storage_path,
+    label_stored,
+)
+from .models import LabelDocument
+from .selectors import label_protocol_get_for
+
+# Sent by name by the reception service (protocols sits below labels).
+__all__ = ["LABELS", "LABELS_BATCH", "LABELS_GENERATE"]
+LABELS_BATCH = "labels.batch"
+
+LABELS: DocumentKind[Protocol, LabelDocument] = register_document(
+    DocumentKind(
+        name=LABELS_DOCUMENT,
+        job_kind=LABELS_GENERATE,
+        model=LabelDocument,
+        owner="protocol",
+        data=label_document_data,
+        render=lambda data: render.render_labels([data]),
+        renderer_version=lambda: render.RENDERER_VERSION,
+        path=label_storage_path,
+        filename=label_filename,
+        get_for=lambda user, pk: label_protocol_get_for(user=user, pk=pk),
+        url_name="labels:protocol-pdf",
+        pending_text=gettext_lazy("Generando etiquetas…"),
+        download_text=gettext_lazy("Descargar etiquetas"),
+        replace=True,
+        find=label_stored,
+        row_fields=lambda data: {"pages": data.containers},
+    )
+)
 
 
 @register(
-    "labels.generate",
+    LABELS_GENERATE,
     queue="pdf_generation",
     retry_on=(OSError,),
     max_attempts=5,
@@ -25,11 +63,13 @@ from .services import label_batch_build, label_document_generate
 )
 def labels_generate(job: Job, progress: Progress) -> dict[str, Any]:
     """Render and store one protocol's labels (no-op when already current)."""
-    protocol = Protocol.objects.select_related("reception").get(pk=target_pk(job))
-    doc = label_document_generate(protocol=protocol)
+    protocol = Protocol.objects.select_related("reception", "label_document").get(
+        pk=target_pk(job)
+    )
+    doc = document_build(LABELS, protocol)
     progress(1, 1)
     return {
-        "file_url": reverse("labels:protocol-pdf", kwargs={"pk": protocol.pk}),
+        "file_url": reverse(LABELS.url_name, kwargs={"pk": protocol.pk}),
         "sha256": doc.sha256,
         "pages": doc.pages,
     }
@@ -38,7 +78,7 @@ def labels_generate(job: Job, progress: Progress) -> dict[str, Any]:
 # Batches are batch work: they must never delay a user's single label or a
 # report finalization, so they go to `bulk`, not the user-facing queue.
 @register(
-    "labels.batch",
+    LABELS_BATCH,
     queue="bulk",
     retry_on=(OSError,),
     max_attempts=5,

@@ -6,15 +6,17 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from patolab.core.documents import StoredDocument
 from patolab.protocols.models import Protocol
 
 
-class LabelDocument(models.Model):
-    """The stored label PDF of one protocol (one page per container).
+class LabelDocument(StoredDocument):
+    """The stored label PDF of one protocol (one page per container), a document
+    of the one pipeline (kind `LABELS` in `labels/jobs.py`).
 
     `fingerprint` covers everything printed plus the renderer version: when it no
     longer matches the protocol's current data the file is stale and is never
-    served; a new one replaces it.
+    served; a new one replaces it (one row per protocol).
     """
 
     protocol = models.OneToOneField(
@@ -23,12 +25,7 @@ class LabelDocument(models.Model):
         related_name="label_document",
         verbose_name=_("protocolo"),
     )
-    fingerprint = models.CharField(_("huella"), max_length=64)
-    file = models.CharField(_("archivo"), max_length=255)
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    size = models.PositiveIntegerField(_("tamaño"), default=0)
     pages = models.PositiveIntegerField(_("páginas"), default=0)
-    created_at = models.DateTimeField(_("generado"), auto_now=True)
 
     class Meta:
         verbose_name = _("etiquetas de protocolo")

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from patolab.accounts.models import Role, User
-from patolab.accounts.permissions import STAFF_ROLES, has_role
-from patolab.jobs.models import Job
-from patolab.jobs.services import target_key
+from patolab.accounts.permissions import STAFF_ROLES, has_role, require_role
 from patolab.protocols.models import Protocol
 
 from .models import LabelBatch
@@ -24,20 +23,23 @@ def label_protocol_get(*, pk: Any) -> Protocol:
     )
 
 
+def label_protocol_get_for(*, user: User, pk: Any) -> Protocol:
+    """A protocol whose labels `user` may print: lab staff and admins (403 for
+    other roles, before anything is looked up), 404 when missing."""
+    require_role(user, *STAFF_ROLES)
+    try:
+        number = int(str(pk))
+    except ValueError:
+        raise Http404 from None
+    return label_protocol_get(pk=number)
+
+
 def label_protocols_received() -> QuerySet[Protocol]:
     """Received protocols (those with labels), most recently received first."""
     return (
         Protocol.objects.filter(protocol_number__isnull=False, reception__isnull=False)
         .select_related("reception")
         .order_by("-reception__received_at", "-id")
-    )
-
-
-def label_last_job(*, protocol: Protocol) -> Job | None:
-    return (
-        Job.objects.filter(kind="labels.generate", target=target_key(protocol))
-        .order_by("-created_at")
-        .first()
     )
 
 

@@ -6,10 +6,5 @@ app_name = "labels"
 urlpatterns = [
     path("", views.label_batch, name="batch"),
     path("protocolo/<int:pk>/", views.protocol_label_pdf, name="protocol-pdf"),
-    path(
-        "protocolo/<int:pk>/estado/",
-        views.protocol_label_status,
-        name="protocol-status",
-    ),
     path("lotes/<uuid:pk>/", views.label_batch_download, name="batch-download"),
 ]

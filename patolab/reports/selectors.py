@@ -377,7 +377,7 @@ def report_pdf_data(*, report: Report) -> ReportPdfData:
 
 def report_job_get(*, report: Report, job_id: object) -> Job:
     """A job working on this report (finalization), for its progress page."""
-    from patolab.jobs.services import target_key
+    from patolab.jobs.selectors import target_key
 
     return get_object_or_404(Job, pk=job_id, target=target_key(report))
 
@@ -388,7 +388,7 @@ def report_pdf_pending_job(*, report: Report) -> Job | None:
     (finalization, or a regeneration that covers it), or None when the stored
     PDF is current. A draft has no PDF: 409."""
     from patolab.jobs.models import ACTIVE_STATES
-    from patolab.jobs.services import job_active_for
+    from patolab.jobs.selectors import job_active_for
 
     if report.status == ReportStatus.DRAFT:
         raise Conflict(

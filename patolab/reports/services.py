@@ -18,7 +18,8 @@ from patolab.accounts.permissions import require_role
 from patolab.core.errors import Conflict, DomainError, ValidationFailed
 from patolab.core.files import safe_filename, sha256_hex, store_bytes
 from patolab.jobs.models import Job
-from patolab.jobs.services import Progress, job_active_for, job_start
+from patolab.jobs.selectors import job_active_for
+from patolab.jobs.services import Progress, job_start
 from patolab.protocols.models import Protocol, ProtocolStatus
 
 from .models import Report, ReportPdf, ReportStatus

@@ -212,7 +212,7 @@ def workorder_pdf_status(
     pdf = workorder_pdf_current(work_order=work_order)
     if pdf is not None:
         return pdf, None
-    from patolab.jobs.services import target_key
+    from patolab.jobs.selectors import target_key
 
     job = (
         Job.objects.filter(kind=PDF_JOB_KIND, target=target_key(work_order))

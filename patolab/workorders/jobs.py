@@ -9,7 +9,8 @@ from django.utils.translation import gettext_noop
 
 from patolab.jobs.models import Job
 from patolab.jobs.registry import register
-from patolab.jobs.services import Progress, target_pk
+from patolab.jobs.selectors import target_pk
+from patolab.jobs.services import Progress
 
 from .documents import PDF_JOB_KIND, workorder_pdf_build
 from .selectors import workorder_for_document

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from patolab.accounts.models import User
+from patolab.core.documents import document_build
 from patolab.jobs.models import Job
-from patolab.labels.services import label_document_generate
+from patolab.labels.jobs import LABELS
 
 from .factories import make_protocol
 from .pdfcheck import pdf_pages
@@ -49,7 +50,7 @@ def test_protocol_not_received_is_409_in_spanish(
     response = api(technician).get(label_path(protocol.pk))
     assert response.status_code == 409
     body = response.json()
-    assert body["code"] == "not_received"
+    assert body["code"] == "protocol_not_received"
     assert "todavía no fue recibido" in body["detail"]
     assert not Job.objects.exists()
 
@@ -74,7 +75,7 @@ def test_current_labels_answer_200_pdf_with_etag_and_304_on_match(
     api: Api, vet_owner: User, technician: User
 ) -> None:
     protocol = make_protocol(vet=vet_owner, received_by=technician, containers=3)
-    doc = label_document_generate(protocol=protocol)
+    doc = document_build(LABELS, protocol)
     client = api(technician)
     response = client.get(label_path(protocol.pk))
     assert response.status_code == 200

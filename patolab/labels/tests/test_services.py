@@ -9,17 +9,19 @@ import pytest
 from django.db import transaction
 
 from patolab.accounts.models import User
+from patolab.core.documents import document_build, document_current
 from patolab.core.errors import Conflict, NotAllowed, ValidationFailed
 from patolab.jobs.models import Job, JobState
+from patolab.labels.documents import (
+    label_batch_build,
+    label_document_data,
+    protocol_absolute_url,
+)
+from patolab.labels.jobs import LABELS
 from patolab.labels.models import LabelBatch, LabelDocument
 from patolab.labels.services import (
-    label_batch_build,
-    label_data_for,
-    label_document_current,
-    label_document_generate,
     label_get_or_start,
     label_request_generate,
-    protocol_absolute_url,
     start_label_batch,
 )
 
@@ -37,7 +39,7 @@ def test_label_data_prints_reception_count_date_and_absolute_url(
 ) -> None:
     settings.SITE_URL = "https://lab.example"
     protocol = make_protocol(vet=vet_owner, received_by=technician, containers=3)
-    data = label_data_for(protocol)
+    data = label_document_data(protocol)
     assert data.containers == 3
     assert data.received_on.strftime("%d/%m/%Y") == "28/11/2026"
     assert data.url == f"https://lab.example/protocolos/{protocol.pk}/"
@@ -63,9 +65,9 @@ def test_generation_is_idempotent_for_the_same_fingerprint(
     vet_owner: User, technician: User, settings: Any
 ) -> None:
     protocol = make_protocol(vet=vet_owner, received_by=technician, containers=2)
-    first = label_document_generate(protocol=protocol)
+    first = document_build(LABELS, protocol)
     files = stored_files(Path(settings.MEDIA_ROOT))
-    second = label_document_generate(protocol=protocol)
+    second = document_build(LABELS, protocol)
     assert second.pk == first.pk
     assert second.sha256 == first.sha256
     assert stored_files(Path(settings.MEDIA_ROOT)) == files
@@ -80,13 +82,13 @@ def test_a_change_to_printed_data_makes_the_labels_stale_and_replaces_the_file(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     protocol = make_protocol(vet=vet_owner, received_by=technician)
-    old = label_document_generate(protocol=protocol)
+    old = document_build(LABELS, protocol)
     protocol.animal_name = "Michi"
     protocol.save()
     protocol.refresh_from_db()
-    assert label_document_current(protocol) is None
+    assert document_current(LABELS, protocol) is None
     with django_capture_on_commit_callbacks(execute=True):
-        new = label_document_generate(protocol=protocol)
+        new = document_build(LABELS, protocol)
     assert new.sha256 != old.sha256
     assert new.fingerprint != old.fingerprint
     assert [p.name for p in stored_files(Path(settings.MEDIA_ROOT))] == [
@@ -99,7 +101,7 @@ def test_get_or_start_serves_current_labels_without_a_job(
     vet_owner: User, technician: User
 ) -> None:
     protocol = make_protocol(vet=vet_owner, received_by=technician)
-    label_document_generate(protocol=protocol)
+    document_build(LABELS, protocol)
     protocol.refresh_from_db()
     doc, job = label_get_or_start(protocol=protocol, user=technician)
     assert doc is not None
@@ -122,7 +124,7 @@ def test_get_or_start_joins_the_active_job_when_asked_again(
 
 def test_stale_labels_are_never_returned(vet_owner: User, technician: User) -> None:
     protocol = make_protocol(vet=vet_owner, received_by=technician)
-    label_document_generate(protocol=protocol)
+    document_build(LABELS, protocol)
     reception = protocol.reception
     reception.containers_received = 5
     reception.save()
@@ -136,7 +138,7 @@ def test_protocol_not_received_has_no_labels(vet_owner: User, technician: User) 
     protocol = make_protocol(vet=vet_owner)
     with pytest.raises(Conflict) as exc:
         label_get_or_start(protocol=protocol, user=technician)
-    assert exc.value.code == "not_received"
+    assert exc.value.code == "protocol_not_received"
     assert "todavía no fue recibido" in exc.value.message
     assert not Job.objects.exists()
 
@@ -206,11 +208,11 @@ def _run_once(job: Job) -> Any:
 def test_storage_error_is_retried_with_backoff_then_labels_are_stored(
     vet_owner: User, technician: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from patolab.labels import services
+    from patolab.core import documents
 
     protocol = make_protocol(vet=vet_owner, received_by=technician)
     job = label_request_generate(protocol=protocol, user=technician)
-    real_store = services.store_bytes
+    real_store = documents.store_bytes
     calls: list[str] = []
 
     def flaky_store(path: str, data: bytes) -> str:
@@ -219,7 +221,7 @@ def test_storage_error_is_retried_with_backoff_then_labels_are_stored(
             raise OSError("almacenamiento no disponible")
         return real_store(path, data)
 
-    monkeypatch.setattr(services, "store_bytes", flaky_store)
+    monkeypatch.setattr(documents, "store_bytes", flaky_store)
     outcome = _run_once(job)
     job.refresh_from_db()
     assert outcome.retry_in is not None
@@ -236,12 +238,12 @@ def test_storage_error_is_retried_with_backoff_then_labels_are_stored(
 def test_a_job_that_keeps_failing_shows_the_reason(
     vet_owner: User, technician: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from patolab.labels import services
+    from patolab.core import documents
 
     def broken_store(path: str, data: bytes) -> str:
         raise OSError("disco lleno")
 
-    monkeypatch.setattr(services, "store_bytes", broken_store)
+    monkeypatch.setattr(documents, "store_bytes", broken_store)
     protocol = make_protocol(vet=vet_owner, received_by=technician)
     job = label_request_generate(protocol=protocol, user=technician)
     for _attempt in range(5):

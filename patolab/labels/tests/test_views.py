@@ -9,8 +9,10 @@ from django.test import Client
 from django.urls import reverse
 
 from patolab.accounts.models import User
+from patolab.core.documents import document_build
 from patolab.jobs.models import Job, JobState
-from patolab.labels.services import label_document_generate, start_label_batch
+from patolab.labels.jobs import LABELS
+from patolab.labels.services import start_label_batch
 
 from .factories import make_protocol
 
@@ -38,14 +40,16 @@ def test_missing_labels_show_a_generating_page_that_follows_the_job(
     assert response.status_code == 200
     html = response.content.decode()
     assert "Generando etiquetas" in html
-    status_url = reverse("labels:protocol-status", kwargs={"pk": protocol.pk})
+    status_url = reverse(
+        "jobs:document-status", kwargs={"kind": "labels", "pk": protocol.pk}
+    )
     assert f'hx-get="{status_url}"' in html
     job = Job.objects.get(kind="labels.generate")
     assert f'id="job-{job.pk}"' in html
     # While the job runs the poll answers 204, so htmx keeps the page as is.
     assert client.get(status_url).status_code == 204
     # Once the labels exist the poll swaps in the download button.
-    label_document_generate(protocol=protocol)
+    document_build(LABELS, protocol)
     ready = client.get(status_url)
     assert ready.status_code == 200
     assert "Descargar etiquetas" in ready.content.decode()
@@ -55,7 +59,7 @@ def test_current_labels_are_served_as_pdf(
     login: Login, vet_owner: User, technician: User
 ) -> None:
     protocol = make_protocol(vet=vet_owner, received_by=technician)
-    doc = label_document_generate(protocol=protocol)
+    doc = document_build(LABELS, protocol)
     client = login(technician)
     url = reverse("labels:protocol-pdf", kwargs={"pk": protocol.pk})
     response = client.get(url)
@@ -84,7 +88,9 @@ def test_failed_job_stops_polling_and_shows_the_error(
     client = login(technician)
     client.get(reverse("labels:protocol-pdf", kwargs={"pk": protocol.pk}))
     Job.objects.update(state=JobState.FAILED, error="Disco lleno")
-    response = client.get(reverse("labels:protocol-status", kwargs={"pk": protocol.pk}))
+    response = client.get(
+        reverse("jobs:document-status", kwargs={"kind": "labels", "pk": protocol.pk})
+    )
     assert response.status_code == 200
     assert "Disco lleno" in response.content.decode()
 
@@ -126,7 +132,7 @@ def test_batch_file_is_downloadable_by_its_requester_and_admins_only(
     login: Login, vet_owner: User, technician: User, admin: User
 ) -> None:
     from patolab.accounts.services import user_create
-    from patolab.labels.services import label_batch_build
+    from patolab.labels.documents import label_batch_build
 
     protocol = make_protocol(vet=vet_owner, received_by=technician)
     job = start_label_batch(protocol_ids=[protocol.pk], user=technician)

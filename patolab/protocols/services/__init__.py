@@ -1,7 +1,6 @@
 """Public protocol services (see STYLE.md: services write, selectors read)."""
 
 from .bulk import (
-    BULK_STATUS_KIND,
     protocol_bulk_status_run,
     protocol_bulk_status_start,
 )
@@ -17,7 +16,6 @@ from .status import (
 from .submission import SUBMISSION_FIELDS, protocol_create, protocol_validate_submission
 
 __all__ = [
-    "BULK_STATUS_KIND",
     "SUBMISSION_FIELDS",
     "TRANSITIONS",
     "counter_next",

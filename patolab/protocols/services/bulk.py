@@ -12,10 +12,10 @@ from patolab.core.errors import DomainError, ValidationFailed
 from patolab.jobs.models import Job
 from patolab.jobs.services import job_start
 
+from ..jobs import BULK_STATUS
 from ..models import Protocol, ProtocolStatus
 from .manual import protocol_status_change
 
-BULK_STATUS_KIND = "protocols.bulk_status"
 BULK_MAX_ITEMS = 5000
 
 
@@ -45,7 +45,7 @@ def protocol_bulk_status_start(
     if errors:
         raise ValidationFailed(_("Datos inválidos."), code="invalid", errors=errors)
     return job_start(
-        kind=BULK_STATUS_KIND,
+        kind=BULK_STATUS,
         params={"protocol_ids": ids, "status": status, "note": note or ""},
         user=user,
         total=len(ids),

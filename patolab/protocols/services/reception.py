@@ -10,8 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patolab.core.errors import Conflict, ValidationFailed
-from patolab.labels.services import label_document_generate, label_request_generate
+from patolab.core.documents import document_build, document_kind_get
+from patolab.jobs.services import job_start
 
+from ..jobs import LABELS_DOCUMENT, LABELS_GENERATE
 from ..models import Protocol, ProtocolStatus, Reception, SampleCondition
 from .numbering import protocol_number_next
 from .status import protocol_transition
@@ -145,9 +147,9 @@ def protocol_receive(
     # Labels are pre-generated now, so staff print them without waiting; the
     # job is sent after commit, and joins an active one if any.
     if render_labels:
-        label_document_generate(protocol=locked)
+        document_build(document_kind_get(LABELS_DOCUMENT), locked)
     else:
-        label_request_generate(protocol=locked, user=received_by)
+        job_start(kind=LABELS_GENERATE, target=locked, user=received_by)
     if notify:
         from patolab.notifications import emails
 
