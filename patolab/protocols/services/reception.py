@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from patolab.core.errors import Conflict, ValidationFailed
 from patolab.core.documents import document_build, document_kind_get
+from patolab.core.errors import Conflict, ValidationFailed
 from patolab.jobs.services import job_start
 
 from ..jobs import LABELS_DOCUMENT, LABELS_GENERATE
