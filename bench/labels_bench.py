@@ -87,7 +87,7 @@ def bench_serve() -> None:
         veterinarian_create,
     )
     from patolab.core.documents import document_build
-    from patolab.labels.jobs import LABELS
+    from patolab.labels.jobs import LABEL_DOCUMENT
     from patolab.protocols.models import Protocol, Reception
 
     tag = uuid.uuid4().hex[:8]
@@ -125,7 +125,7 @@ def bench_serve() -> None:
     )
     try:
         protocol = Protocol.objects.select_related("reception").get(pk=protocol.pk)
-        doc = document_build(LABELS, protocol)
+        doc = document_build(LABEL_DOCUMENT, protocol)
         browser = Client()
         browser.force_login(staff)
         key = api_token_create(username=staff.username, password="bench-password-1")

@@ -125,8 +125,9 @@ def bench_serve() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
     from patolab.accounts.services import api_token_create, veterinarian_create
+    from patolab.core.documents import document_build
     from patolab.protocols.models import Protocol
-    from patolab.workorders.documents import workorder_pdf_build
+    from patolab.workorders.jobs import WORKORDER_DOCUMENT
     from patolab.workorders.models import PricingItem
     from patolab.workorders.services import workorder_create
 
@@ -173,7 +174,7 @@ def bench_serve() -> None:
         created_by=None,
     )
     try:
-        pdf = workorder_pdf_build(work_order=wo)
+        pdf = document_build(WORKORDER_DOCUMENT, wo)
         browser = Client()
         browser.force_login(vet.user)
         key = api_token_create(username=vet.user.username, password="bench-password-1")

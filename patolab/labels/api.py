@@ -12,7 +12,7 @@ from patolab.accounts.permissions import (
 )
 from patolab.jobs.api import document_answer, job_accepted
 
-from .jobs import LABELS
+from .jobs import LABEL_DOCUMENT
 from .selectors import label_protocol_get
 from .services import label_get_or_start, start_label_batch
 
@@ -35,7 +35,7 @@ def protocol_label_pdf(
     require_role(request.user, *STAFF_ROLES)
     protocol = label_protocol_get(pk=protocol_id)
     state = label_get_or_start(protocol=protocol, user=request.user)
-    return document_answer(request, LABELS, protocol, state)
+    return document_answer(request, LABEL_DOCUMENT, protocol, state)
 
 
 @router.post("/labels", url_name="label_batch")

@@ -29,10 +29,10 @@ from .models import LabelDocument
 from .selectors import label_protocol_get_for
 
 # Sent by name by the reception service (protocols sits below labels).
-__all__ = ["LABELS", "LABELS_BATCH", "LABELS_GENERATE"]
+__all__ = ["LABELS_BATCH", "LABELS_GENERATE", "LABEL_DOCUMENT"]
 LABELS_BATCH = "labels.batch"
 
-LABELS: DocumentKind[Protocol, LabelDocument] = register_document(
+LABEL_DOCUMENT: DocumentKind[Protocol, LabelDocument] = register_document(
     DocumentKind(
         name=LABELS_DOCUMENT,
         job_kind=LABELS_GENERATE,
@@ -66,10 +66,10 @@ def labels_generate(job: Job, progress: Progress) -> dict[str, Any]:
     protocol = Protocol.objects.select_related("reception", "label_document").get(
         pk=target_pk(job)
     )
-    doc = document_build(LABELS, protocol)
+    doc = document_build(LABEL_DOCUMENT, protocol)
     progress(1, 1)
     return {
-        "file_url": reverse(LABELS.url_name, kwargs={"pk": protocol.pk}),
+        "file_url": reverse(LABEL_DOCUMENT.url_name, kwargs={"pk": protocol.pk}),
         "sha256": doc.sha256,
         "pages": doc.pages,
     }

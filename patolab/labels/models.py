@@ -12,7 +12,7 @@ from patolab.protocols.models import Protocol
 
 class LabelDocument(StoredDocument):
     """The stored label PDF of one protocol (one page per container), a document
-    of the one pipeline (kind `LABELS` in `labels/jobs.py`).
+    of the one pipeline (kind `LABEL_DOCUMENT` in `labels/jobs.py`).
 
     `fingerprint` covers everything printed plus the renderer version: when it no
     longer matches the protocol's current data the file is stale and is never

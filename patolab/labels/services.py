@@ -1,5 +1,5 @@
 """Label writes: start the jobs that make label files. The file itself is a
-document of the one pipeline (`patolab.core.documents`, kind `LABELS`).
+document of the one pipeline (`patolab.core.documents`, kind `LABEL_DOCUMENT`).
 
 Labels are pre-generated on reception (the reception service starts
 `labels.generate` by name) and served from storage. A stored file whose
@@ -23,7 +23,7 @@ from patolab.jobs.services import job_start
 from patolab.protocols.models import Protocol
 
 from .documents import label_assert_received
-from .jobs import LABELS, LABELS_BATCH
+from .jobs import LABEL_DOCUMENT, LABELS_BATCH
 from .models import LabelDocument
 
 MAX_BATCH = 500
@@ -35,7 +35,7 @@ def label_request_generate(*, protocol: Protocol, user: User | None) -> Job:
     Safe inside the caller's transaction: the job is sent after commit. Joins
     the active job for the protocol instead of starting a second one.
     """
-    return job_start(kind=LABELS.job_kind, target=protocol, user=user)
+    return job_start(kind=LABEL_DOCUMENT.job_kind, target=protocol, user=user)
 
 
 def label_get_or_start(
@@ -50,7 +50,7 @@ def label_get_or_start(
     """
     require_role(user, *STAFF_ROLES)
     label_assert_received(protocol)
-    return document_get_or_start(LABELS, protocol, user=user)
+    return document_get_or_start(LABEL_DOCUMENT, protocol, user=user)
 
 
 def _clean_ids(protocol_ids: Iterable[Any]) -> list[int]:

@@ -14,7 +14,7 @@ from patolab.core.errors import DomainError
 from patolab.core.files import file_response
 from patolab.jobs.views import document_pending_page
 
-from .jobs import LABELS
+from .jobs import LABEL_DOCUMENT
 from .selectors import (
     label_batch_get_for,
     label_protocol_get,
@@ -33,7 +33,7 @@ def protocol_label_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     except DomainError as exc:
         return document_pending_page(
             request,
-            LABELS,
+            LABEL_DOCUMENT,
             protocol,
             None,
             title=_("Etiquetas"),
@@ -42,9 +42,9 @@ def protocol_label_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
             status=exc.status_code,
         )
     if state.document is not None:
-        return document_response(request, LABELS, protocol, state.document)
+        return document_response(request, LABEL_DOCUMENT, protocol, state.document)
     return document_pending_page(
-        request, LABELS, protocol, state, title=_("Generando etiquetas…")
+        request, LABEL_DOCUMENT, protocol, state, title=_("Generando etiquetas…")
     )
 
 

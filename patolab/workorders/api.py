@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from patolab.accounts.models import Role, Veterinarian
 from patolab.accounts.permissions import require_role
 from patolab.core.api import paginate
+from patolab.core.documents import document_get_or_start
 from patolab.core.errors import ValidationFailed
-from patolab.core.files import file_response
-from patolab.jobs.api import document_pending
+from patolab.jobs.api import document_answer
 
-from .documents import workorder_pdf_filename, workorder_pdf_get_or_start
+from .jobs import WORKORDER_DOCUMENT
 from .pricing import pricing_valid_on
 from .selectors import workorder_get_for, workorder_list_for
 from .serializers import pricing_to_dict, workorder_to_dict
@@ -191,15 +192,9 @@ def workorder_payment_endpoint(
 
 
 @router.get("/workorders/{workorder_id}/pdf", url_name="workorder_pdf")
-def workorder_pdf_endpoint(request: HttpRequest, workorder_id: int) -> HttpResponse:
+def workorder_pdf_endpoint(request: HttpRequest, workorder_id: int) -> HttpResponseBase:
     """API.md "Documents": 200 PDF (ETag, 304) when current; 202 {"job"} with
     Retry-After while it is (re)generated; asking again joins the same job."""
-    _reader(request)
     wo = workorder_get_for(user=request.user, pk=workorder_id)
-    pdf, job = workorder_pdf_get_or_start(work_order=wo, user=request.user)
-    if pdf is None:
-        assert job is not None
-        return document_pending(job)
-    return file_response(
-        request, path=pdf.file, sha256=pdf.sha256, filename=workorder_pdf_filename(wo)
-    )
+    state = document_get_or_start(WORKORDER_DOCUMENT, wo, user=request.user)
+    return document_answer(request, WORKORDER_DOCUMENT, wo, state)

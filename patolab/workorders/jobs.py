@@ -1,23 +1,52 @@
-"""Job kinds of the work-orders app."""
+"""Job kinds of the work-orders app: their names, the work-order PDF document
+kind of the one pipeline, and its short handler."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.urls import reverse
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
+from patolab.core.documents import DocumentKind, document_build, register_document
 from patolab.jobs.models import Job
 from patolab.jobs.registry import register
 from patolab.jobs.selectors import target_pk
 from patolab.jobs.services import Progress
 
-from .documents import PDF_JOB_KIND, workorder_pdf_build
-from .selectors import workorder_for_document
+from . import pdf
+from .documents import (
+    workorder_document_data,
+    workorder_pdf_filename,
+    workorder_storage_path,
+)
+from .models import WorkOrder, WorkOrderPdf
+from .selectors import workorder_for_document, workorder_get_for
+
+WORKORDER_PDF = "workorder.pdf"
+
+WORKORDER_DOCUMENT: DocumentKind[WorkOrder, WorkOrderPdf] = register_document(
+    DocumentKind(
+        name="workorder",
+        job_kind=WORKORDER_PDF,
+        model=WorkOrderPdf,
+        owner="work_order",
+        data=workorder_document_data,
+        render=pdf.render_work_order,
+        renderer_version=lambda: pdf.RENDERER_VERSION,
+        path=workorder_storage_path,
+        filename=workorder_pdf_filename,
+        get_for=lambda user, pk: workorder_get_for(user=user, pk=pk),
+        url_name="workorders:pdf",
+        heading=gettext_lazy("PDF"),
+        pending_text=gettext_lazy("Generando PDF…"),
+        download_text=gettext_lazy("Descargar PDF"),
+    )
+)
 
 
 @register(
-    PDF_JOB_KIND,
+    WORKORDER_PDF,
     queue="pdf_generation",
     retry_on=(OSError,),
     max_attempts=5,
@@ -28,10 +57,10 @@ def workorder_pdf(job: Job, progress: Progress) -> dict[str, Any]:
     params is informational: data may have changed since the job started, and
     the current data is what must be cached). Storage errors retry."""
     work_order = workorder_for_document(pk=target_pk(job))
-    pdf = workorder_pdf_build(work_order=work_order)
+    document = document_build(WORKORDER_DOCUMENT, work_order)
     return {
-        "file_url": reverse("workorders:pdf", kwargs={"pk": work_order.pk}),
-        "fingerprint": pdf.fingerprint,
-        "sha256": pdf.sha256,
-        "size": pdf.size,
+        "file_url": reverse(WORKORDER_DOCUMENT.url_name, kwargs={"pk": work_order.pk}),
+        "fingerprint": document.fingerprint,
+        "sha256": document.sha256,
+        "size": document.size,
     }

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from patolab.accounts.models import Veterinarian
+from patolab.core.documents import StoredDocument
 from patolab.protocols.models import AnalysisType, Protocol
 
 
@@ -147,19 +148,15 @@ class WorkOrderLine(models.Model):
         ordering = ["position", "id"]
 
 
-class WorkOrderPdf(models.Model):
-    """A rendered PDF of a work order, keyed by the fingerprint of everything it
-    prints. The current PDF is the row whose fingerprint equals the fingerprint of
-    the work order as it is now; any other row is stale and is never served."""
+class WorkOrderPdf(StoredDocument):
+    """A rendered PDF of a work order (a document of the one pipeline), keyed by
+    the fingerprint of everything it prints. The current PDF is the row whose
+    fingerprint equals the fingerprint of the work order as it is now; any other
+    row is stale and is never served."""
 
     work_order = models.ForeignKey(
         WorkOrder, on_delete=models.CASCADE, related_name="pdfs"
     )
-    fingerprint = models.CharField(_("huella"), max_length=64)
-    file = models.CharField(_("archivo"), max_length=255)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveIntegerField(_("tamaño"))
-    created_at = models.DateTimeField(_("generado"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("PDF de orden de trabajo")

@@ -8,8 +8,8 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from patolab.accounts.models import User, Veterinarian
-from patolab.accounts.permissions import scope_to_user
+from patolab.accounts.models import Role, User, Veterinarian
+from patolab.accounts.permissions import require_role, scope_to_user
 from patolab.protocols.models import Protocol, ProtocolStatus
 
 from .models import WorkOrder, WorkOrderProtocol
@@ -28,7 +28,9 @@ def workorder_list_for(
 ) -> QuerySet[WorkOrder]:
     """Work orders the user may see (vets: their own), filtered by `status`,
     `payment_status`, `veterinarian` (id), `q` (number, billing name, CUIT, vet),
-    `date_from` / `date_to` (creation date)."""
+    `date_from` / `date_to` (creation date). Lab staff, veterinarians and
+    admins only (403 for other roles)."""
+    require_role(user, Role.LAB_STAFF, Role.VETERINARIAN)
     filters = filters or {}
     qs = scope_to_user(
         WorkOrder.objects.select_related("veterinarian"),
@@ -69,7 +71,8 @@ def _with_document_data(qs: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
 
 
 def workorder_get_for(*, user: User, pk: object) -> WorkOrder:
-    """One work order with its lines and protocols; another vet's gives 404."""
+    """One work order with its lines and protocols, from `workorder_list_for`
+    (same visibility); another vet's gives 404."""
     return get_object_or_404(_with_document_data(workorder_list_for(user=user)), pk=pk)
 
 
@@ -85,7 +88,3 @@ def protocols_billable_for(*, veterinarian: Veterinarian) -> QuerySet[Protocol]:
         status__in=BILLABLE_STATUSES,
         work_order_link__isnull=True,
     ).order_by("received_at", "id")
-
-
-def veterinarians_for_billing() -> QuerySet[Veterinarian]:
-    return Veterinarian.objects.order_by("full_name")

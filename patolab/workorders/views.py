@@ -7,20 +7,17 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from patolab.accounts.models import Role, Veterinarian
 from patolab.accounts.permissions import role_required
+from patolab.core.documents import document_get_or_start, document_response
 from patolab.core.errors import DomainError
-from patolab.core.files import file_response
+from patolab.jobs.views import document_context
 
-from .documents import (
-    workorder_pdf_filename,
-    workorder_pdf_get_or_start,
-    workorder_pdf_status,
-)
 from .forms import (
     LineForm,
     LineFormSet,
@@ -30,6 +27,7 @@ from .forms import (
     WorkOrderFilterForm,
     WorkOrderForm,
 )
+from .jobs import WORKORDER_DOCUMENT
 from .models import WorkOrder
 from .selectors import workorder_get_for, workorder_list_for
 from .services import (
@@ -138,46 +136,27 @@ def workorder_create_view(request: HttpRequest) -> HttpResponse:
 @role_required(*READERS)
 def workorder_detail(request: HttpRequest, pk: int) -> HttpResponse:
     wo = workorder_get_for(user=request.user, pk=pk)
-    pdf, job = workorder_pdf_get_or_start(work_order=wo, user=request.user)
+    state = document_get_or_start(WORKORDER_DOCUMENT, wo, user=request.user)
     return render(
         request,
         "workorders/detail.html",
         {
+            **document_context(WORKORDER_DOCUMENT, wo, state),
             "wo": wo,
-            "pdf": pdf,
-            "job": job,
             "payment_form": PaymentForm(initial={"payment_status": wo.payment_status}),
         },
     )
 
 
 @role_required(*READERS)
-def workorder_pdf_area(request: HttpRequest, pk: int) -> HttpResponse:
-    """The htmx-polled PDF area: swaps in the download link when ready. A POST
-    (the retry button after a failure) starts a new job."""
-    wo = workorder_get_for(user=request.user, pk=pk)
-    pdf, job = workorder_pdf_status(work_order=wo)
-    if request.method == "POST" or (
-        pdf is None and (job is None or job.state == "succeeded")
-    ):
-        # Succeeded but not current: the work order changed since; regenerate.
-        pdf, job = workorder_pdf_get_or_start(work_order=wo, user=request.user)
-    return render(
-        request, "workorders/_pdf_area.html", {"wo": wo, "pdf": pdf, "job": job}
-    )
-
-
-@role_required(*READERS)
-def workorder_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def workorder_pdf(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Serve the current PDF (ETag = SHA-256, 304); if it is not ready, start or
     join its job and go to the detail page, which shows the live status."""
     wo = workorder_get_for(user=request.user, pk=pk)
-    pdf, _job = workorder_pdf_get_or_start(work_order=wo, user=request.user)
-    if pdf is None:
+    state = document_get_or_start(WORKORDER_DOCUMENT, wo, user=request.user)
+    if state.document is None:
         return redirect("workorders:detail", pk=wo.pk)
-    return file_response(
-        request, path=pdf.file, sha256=pdf.sha256, filename=workorder_pdf_filename(wo)
-    )
+    return document_response(request, WORKORDER_DOCUMENT, wo, state.document)
 
 
 def _edit_initial_lines(wo: WorkOrder) -> list[dict[str, Any]]:

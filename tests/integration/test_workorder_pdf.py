@@ -145,7 +145,7 @@ def test_detail_page_poll_swaps_in_the_download_link(
         reverse("workorders:detail", args=[work_order.pk])
     ).content.decode()
     assert "Generando PDF…" in html
-    area = reverse("workorders:pdf-area", args=[work_order.pk])
+    area = reverse("jobs:document-status", args=["workorder", work_order.pk])
 
     def link_ready():
         fragment = client.get(area, headers={"HX-Request": "true"}).content.decode()
@@ -160,7 +160,7 @@ def test_detail_page_poll_swaps_in_the_download_link(
 def test_storage_error_is_retried_with_backoff(
     api, vet_owner, work_order, wait, monkeypatch
 ):
-    from patolab.workorders import documents
+    from patolab.core import documents
 
     real_store = documents.store_bytes
     calls = []

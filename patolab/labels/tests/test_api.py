@@ -10,7 +10,7 @@ import pytest
 from patolab.accounts.models import User
 from patolab.core.documents import document_build
 from patolab.jobs.models import Job
-from patolab.labels.jobs import LABELS
+from patolab.labels.jobs import LABEL_DOCUMENT
 
 from .factories import make_protocol
 from .pdfcheck import pdf_pages
@@ -75,7 +75,7 @@ def test_current_labels_answer_200_pdf_with_etag_and_304_on_match(
     api: Api, vet_owner: User, technician: User
 ) -> None:
     protocol = make_protocol(vet=vet_owner, received_by=technician, containers=3)
-    doc = document_build(LABELS, protocol)
+    doc = document_build(LABEL_DOCUMENT, protocol)
     client = api(technician)
     response = client.get(label_path(protocol.pk))
     assert response.status_code == 200

@@ -17,7 +17,7 @@ from patolab.labels.documents import (
     label_document_data,
     protocol_absolute_url,
 )
-from patolab.labels.jobs import LABELS
+from patolab.labels.jobs import LABEL_DOCUMENT
 from patolab.labels.models import LabelBatch, LabelDocument
 from patolab.labels.services import (
     label_get_or_start,
@@ -65,9 +65,9 @@ def test_generation_is_idempotent_for_the_same_fingerprint(
     vet_owner: User, technician: User, settings: Any
 ) -> None:
     protocol = make_protocol(vet=vet_owner, received_by=technician, containers=2)
-    first = document_build(LABELS, protocol)
+    first = document_build(LABEL_DOCUMENT, protocol)
     files = stored_files(Path(settings.MEDIA_ROOT))
-    second = document_build(LABELS, protocol)
+    second = document_build(LABEL_DOCUMENT, protocol)
     assert second.pk == first.pk
     assert second.sha256 == first.sha256
     assert stored_files(Path(settings.MEDIA_ROOT)) == files
@@ -82,13 +82,13 @@ def test_a_change_to_printed_data_makes_the_labels_stale_and_replaces_the_file(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     protocol = make_protocol(vet=vet_owner, received_by=technician)
-    old = document_build(LABELS, protocol)
+    old = document_build(LABEL_DOCUMENT, protocol)
     protocol.animal_name = "Michi"
     protocol.save()
     protocol.refresh_from_db()
-    assert document_current(LABELS, protocol) is None
+    assert document_current(LABEL_DOCUMENT, protocol) is None
     with django_capture_on_commit_callbacks(execute=True):
-        new = document_build(LABELS, protocol)
+        new = document_build(LABEL_DOCUMENT, protocol)
     assert new.sha256 != old.sha256
     assert new.fingerprint != old.fingerprint
     assert [p.name for p in stored_files(Path(settings.MEDIA_ROOT))] == [
@@ -101,7 +101,7 @@ def test_get_or_start_serves_current_labels_without_a_job(
     vet_owner: User, technician: User
 ) -> None:
     protocol = make_protocol(vet=vet_owner, received_by=technician)
-    document_build(LABELS, protocol)
+    document_build(LABEL_DOCUMENT, protocol)
     protocol.refresh_from_db()
     doc, job = label_get_or_start(protocol=protocol, user=technician)
     assert doc is not None
@@ -124,7 +124,7 @@ def test_get_or_start_joins_the_active_job_when_asked_again(
 
 def test_stale_labels_are_never_returned(vet_owner: User, technician: User) -> None:
     protocol = make_protocol(vet=vet_owner, received_by=technician)
-    document_build(LABELS, protocol)
+    document_build(LABEL_DOCUMENT, protocol)
     reception = protocol.reception
     reception.containers_received = 5
     reception.save()

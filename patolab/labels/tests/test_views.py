@@ -11,7 +11,7 @@ from django.urls import reverse
 from patolab.accounts.models import User
 from patolab.core.documents import document_build
 from patolab.jobs.models import Job, JobState
-from patolab.labels.jobs import LABELS
+from patolab.labels.jobs import LABEL_DOCUMENT
 from patolab.labels.services import start_label_batch
 
 from .factories import make_protocol
@@ -49,7 +49,7 @@ def test_missing_labels_show_a_generating_page_that_follows_the_job(
     # While the job runs the poll answers 204, so htmx keeps the page as is.
     assert client.get(status_url).status_code == 204
     # Once the labels exist the poll swaps in the download button.
-    document_build(LABELS, protocol)
+    document_build(LABEL_DOCUMENT, protocol)
     ready = client.get(status_url)
     assert ready.status_code == 200
     assert "Descargar etiquetas" in ready.content.decode()
@@ -59,7 +59,7 @@ def test_current_labels_are_served_as_pdf(
     login: Login, vet_owner: User, technician: User
 ) -> None:
     protocol = make_protocol(vet=vet_owner, received_by=technician)
-    doc = document_build(LABELS, protocol)
+    doc = document_build(LABEL_DOCUMENT, protocol)
     client = login(technician)
     url = reverse("labels:protocol-pdf", kwargs={"pk": protocol.pk})
     response = client.get(url)

@@ -8,21 +8,31 @@ import pytest
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 
+from patolab.core.documents import (
+    document_build,
+    document_current,
+    document_fingerprint,
+)
 from patolab.core.files import sha256_hex
 
-from ..documents import (
-    document_fingerprint,
-    workorder_document,
-    workorder_fingerprint,
-    workorder_pdf_build,
-    workorder_pdf_current,
-)
+from ..documents import workorder_document_data
+from ..jobs import WORKORDER_DOCUMENT
 from ..models import TaxCondition, WorkOrderPdf
-from ..pdf import PdfLine, PdfProtocol, WorkOrderDocument, render_work_order
+from ..pdf import (
+    RENDERER_VERSION,
+    PdfLine,
+    PdfProtocol,
+    WorkOrderDocument,
+    render_work_order,
+)
 from ..services import LineInput, workorder_issue, workorder_update
 from .factories import make_protocol
 
 D = Decimal
+
+
+def fingerprint(document: WorkOrderDocument) -> str:
+    return document_fingerprint(document, renderer=RENDERER_VERSION)
 
 
 def sample(**changes) -> WorkOrderDocument:
@@ -131,11 +141,11 @@ def test_same_data_gives_the_same_bytes():
     ],
 )
 def test_fingerprint_changes_with_any_printed_field(change):
-    assert document_fingerprint(sample(**change)) != document_fingerprint(sample())
+    assert fingerprint(sample(**change)) != fingerprint(sample())
 
 
 def test_fingerprint_is_stable_for_the_same_data():
-    assert document_fingerprint(sample()) == document_fingerprint(sample())
+    assert fingerprint(sample()) == fingerprint(sample())
 
 
 def test_build_stores_once_per_fingerprint_and_edits_make_it_stale(vet_owner, catalog):
@@ -148,28 +158,28 @@ def test_build_stores_once_per_fingerprint_and_edits_make_it_stale(vet_owner, ca
         tax_condition=TaxCondition.CONSUMIDOR_FINAL,
         created_by=None,
     )
-    assert workorder_pdf_current(work_order=wo) is None
-    pdf = workorder_pdf_build(work_order=wo)
-    assert workorder_pdf_build(work_order=wo).pk == pdf.pk  # idempotent
-    assert workorder_pdf_current(work_order=wo).pk == pdf.pk
+    assert document_current(WORKORDER_DOCUMENT, wo) is None
+    pdf = document_build(WORKORDER_DOCUMENT, wo)
+    assert document_build(WORKORDER_DOCUMENT, wo).pk == pdf.pk  # idempotent
+    assert document_current(WORKORDER_DOCUMENT, wo).pk == pdf.pk
     assert pdf.file.startswith("workorders/ot-")
     assert " " not in pdf.file
     assert "/" not in pdf.file.removeprefix("workorders/")
 
-    before = workorder_fingerprint(work_order=wo)
+    before = WORKORDER_DOCUMENT.fingerprint(wo)
     workorder_update(work_order=wo, lines=[LineInput(code="HP-01", quantity=2)])
-    assert workorder_fingerprint(work_order=wo) != before
-    assert workorder_pdf_current(work_order=wo) is None  # stale: never served
+    assert WORKORDER_DOCUMENT.fingerprint(wo) != before
+    assert document_current(WORKORDER_DOCUMENT, wo) is None  # stale: never served
 
-    new = workorder_pdf_build(work_order=wo)
+    new = document_build(WORKORDER_DOCUMENT, wo)
     assert new.sha256 != pdf.sha256
     assert WorkOrderPdf.objects.filter(work_order=wo).count() == 2
     _, text = text_of(open_pdf(new))
     assert "$ 124.000,00" in text
 
     wo = workorder_issue(work_order=wo)
-    assert workorder_pdf_current(work_order=wo) is None  # status is printed
-    assert workorder_document(work_order=wo).status == "Emitida"
+    assert document_current(WORKORDER_DOCUMENT, wo) is None  # status is printed
+    assert workorder_document_data(wo).status == "Emitida"
 
 
 def open_pdf(pdf: WorkOrderPdf) -> bytes:

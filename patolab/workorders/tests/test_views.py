@@ -5,9 +5,10 @@ import re
 import pytest
 from django.urls import reverse
 
+from patolab.core.documents import document_build
 from patolab.jobs.models import Job
 
-from ..documents import workorder_pdf_build
+from ..jobs import WORKORDER_DOCUMENT
 from ..models import WorkOrder
 from ..services import workorder_create
 from .factories import make_protocol
@@ -133,7 +134,12 @@ def test_other_vet_gets_404_on_detail_and_pdf(login, vet_owner, vet_other):
     client = login(vet_other)
     assert client.get(reverse("workorders:detail", args=[wo.pk])).status_code == 404
     assert client.get(reverse("workorders:pdf", args=[wo.pk])).status_code == 404
-    assert client.get(reverse("workorders:pdf-area", args=[wo.pk])).status_code == 404
+    assert (
+        client.get(
+            reverse("jobs:document-status", args=["workorder", wo.pk])
+        ).status_code
+        == 404
+    )
 
 
 def test_vet_list_shows_only_their_orders(login, vet_owner, vet_other):
@@ -152,7 +158,9 @@ def test_detail_without_pdf_shows_generating_with_a_poll(login, vet_owner):
         .content.decode()
     )
     assert "Generando PDF…" in html
-    assert f'hx-get="{reverse("workorders:pdf-area", args=[wo.pk])}"' in html
+    assert (
+        f'hx-get="{reverse("jobs:document-status", args=["workorder", wo.pk])}"' in html
+    )
     assert 'hx-trigger="every 1s"' in html
     assert "segundos" not in html  # no "reload in a few seconds"
     assert Job.objects.filter(kind="workorder.pdf").count() == 1
@@ -160,7 +168,7 @@ def test_detail_without_pdf_shows_generating_with_a_poll(login, vet_owner):
 
 def test_detail_with_current_pdf_links_it_and_serves_with_etag(login, vet_owner):
     wo = make_wo(vet_owner)
-    pdf = workorder_pdf_build(work_order=wo)
+    pdf = document_build(WORKORDER_DOCUMENT, wo)
     client = login(vet_owner)
     html = client.get(reverse("workorders:detail", args=[wo.pk])).content.decode()
     assert "Generando PDF" not in html
