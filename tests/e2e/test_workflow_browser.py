@@ -4,59 +4,16 @@ Screenshots of each step go to test-output/e2e/."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from conftest import PASSWORD, ROOT
 from patolab.protocols.models import Protocol, ProtocolStatus
 from patolab.reports.models import Report, ReportStatus
+from tests.e2e.helpers import OUT, log_in
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
-OUT = ROOT / "test-output" / "e2e"
-
-
-@pytest.fixture
-def browser_page(live_server):
-    if not Path(CHROMIUM).exists() and os.environ.get("CI"):
-        pytest.fail("CI must have Debian's chromium at /usr/bin/chromium")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls
-    # the test makes between steps are still synchronous and safe here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    shutil.rmtree(OUT, ignore_errors=True)
-    OUT.mkdir(parents=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, locale="es-AR"
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/cuentas/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_vet_submits_staff_receives_pathologist_drafts(
