@@ -17,7 +17,7 @@
     // A table wider than a phone scrolls inside itself: make it reachable
     // from the keyboard (WCAG 2.1.1), only when it really scrolls.
     function markScrollableTables() {
-      document.querySelectorAll("table.table:not(.cards)").forEach(function (table) {
+      document.querySelectorAll("table.table, .table-scroll").forEach(function (table) {
         if (table.scrollWidth > table.clientWidth + 1) {
           table.setAttribute("tabindex", "0");
         } else {
