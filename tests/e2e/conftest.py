@@ -1,5 +1,5 @@
 """Browser fixtures shared by every end-to-end test: one headless Debian Chromium
-per session, a page per test at desktop (1366x900) or phone (390x844) size."""
+per test, a page per test at desktop (1366x900) or phone (390x844) size."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ import pytest
 from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, DESKTOP, OUT
 
 
-@pytest.fixture(scope="session")
+# Function scope: a session-long Playwright loop would break tests that start
+# their own `sync_playwright()` (one loop per thread); a launch costs ~0.3 s.
+@pytest.fixture
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() and os.environ.get("CI"):
         pytest.fail("CI must have Debian's chromium at /usr/bin/chromium")

@@ -135,7 +135,9 @@ def test_bad_submission_shows_spanish_error_next_to_field(
     assert response.status_code == 200
     assert message in field_errors(response, field)
     html = response.content.decode()
-    assert f'<p class="field-error">{message}</p>' in html
+    # Next to the field, with the id its input's aria-describedby points at.
+    assert f'<div class="field-error" id="id_{field}_error"><p>{message}</p>' in html
+    assert f'aria-describedby="id_{field}_error"' in html
     assert Protocol.objects.count() == 0
 
 
