@@ -250,6 +250,22 @@ STORAGES = {
 }
 
 # ---------------------------------------------------------------------------
+# Signed report PDFs (PAdES, pyHanko) and PDF/A-2b. Unset: a demo CA and a demo
+# lab certificate are created in SIGNING_DEMO_DIR on first use (no legal value;
+# the pages say so). README, "Signed reports", for a real certificate.
+# ---------------------------------------------------------------------------
+# The PKCS#12 is binary: SIGNING_PKCS12_FILE names the file (not read as text
+# like other *_FILE variables); SIGNING_PKCS12 may carry it in base64 instead.
+SIGNING_PKCS12_FILE = os.environ.get("SIGNING_PKCS12_FILE", "")
+SIGNING_PKCS12 = os.environ.get("SIGNING_PKCS12", "")
+SIGNING_PASSPHRASE = env_str("SIGNING_PASSPHRASE", "")  # or SIGNING_PASSPHRASE_FILE
+SIGNING_TRUST_ROOTS = env_list("SIGNING_TRUST_ROOTS", [])
+SIGNING_TSA_URL = env_str("SIGNING_TSA_URL", "")
+SIGNING_LOCATION = env_str("SIGNING_LOCATION", "")
+SIGNING_DEMO_DIR = Path(env_str("SIGNING_DEMO_DIR", str(VAR_DIR / "signing")))
+PDFA_ICC_PROFILE = env_str("PDFA_ICC_PROFILE", "/usr/share/color/icc/sRGB.icc")
+
+# ---------------------------------------------------------------------------
 # E-mail: console by default, SMTP (or a file) from EMAIL_URL
 # ---------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str(

@@ -9,7 +9,8 @@ from uuid import UUID
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import File, Router, Schema
+from ninja.files import UploadedFile
 
 from patolab.accounts.models import Role
 from patolab.accounts.permissions import AuthenticatedHttpRequest, require_role
@@ -19,6 +20,7 @@ from patolab.core.files import file_response
 from patolab.jobs.api import document_pending, job_accepted
 from patolab.protocols.models import Protocol
 
+from .forms import MAX_UPLOAD_BYTES
 from .selectors import (
     report_download_name,
     report_get_by_verification,
@@ -35,6 +37,7 @@ from .services import (
     report_request_finalize,
     report_update_draft,
 )
+from .verification import report_signature_facts, report_upload_check
 
 router = Router(tags=["reports"])
 
@@ -145,7 +148,32 @@ def report_verify(
     request: HttpRequest, verification_id: UUID, sha256: str = ""
 ) -> dict[str, Any]:
     report = report_get_by_verification(verification_id=verification_id)
-    return report_verification(report=report, sha256=sha256).as_dict()
+    return {
+        **report_verification(report=report, sha256=sha256).as_dict(),
+        "signature": report_signature_facts(report=report).as_dict(),
+    }
+
+
+@router.post("/verify/{verification_id}", auth=None, url_name="report_verify_upload")
+def report_verify_upload(
+    request: HttpRequest, verification_id: UUID, file: File[UploadedFile]
+) -> dict[str, Any]:
+    """The same facts as the page for an uploaded PDF (multipart `file`): its
+    hash compared with every issued PDF, and its signature validated."""
+    report = report_get_by_verification(verification_id=verification_id)
+    if (file.size or 0) > MAX_UPLOAD_BYTES:
+        raise ValidationFailed(
+            _("El archivo es demasiado grande (máx. 25 MB)."),
+            errors={"file": [_("Máximo 25 MB.")]},
+        )
+    upload = report_upload_check(report=report, data=b"".join(file.chunks()))
+    verification = report_verification(report=report, sha256=upload.sha256)
+    verification.match = upload.match
+    return {
+        **verification.as_dict(),
+        "signature": report_signature_facts(report=report).as_dict(),
+        "upload": upload.as_dict(),
+    }
 
 
 def _json(body: dict[str, Any], *, status: int) -> HttpResponse:

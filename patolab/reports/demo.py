@@ -14,9 +14,7 @@ from patolab.accounts.models import Role, User
 from patolab.protocols.models import AnalysisType, Protocol, ProtocolStatus
 
 from .models import Report, ReportPdf, ReportStatus
-from .pdf import render_report
-from .selectors import report_pdf_data
-from .services import report_pdf_store
+from .services import report_pdf_issue
 
 HISTO = [
     (
@@ -123,11 +121,7 @@ def seed(stdout: Any) -> None:
         report = Report.objects.select_related(
             "protocol", "protocol__veterinarian", "histopathologist", "supersedes"
         ).get(pk=report.pk)
-        stored = report_pdf_store(
-            report=report,
-            data=render_report(report_pdf_data(report=report)),
-            reason="finalize",
-        )
+        stored = report_pdf_issue(report=report, reason="finalize")
         Report.objects.filter(pk=report.pk).update(
             pdf_file=stored.pdf.file,
             pdf_sha256=stored.pdf.sha256,

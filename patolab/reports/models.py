@@ -79,6 +79,13 @@ class ReportPdf(models.Model):
     file = models.CharField(max_length=255)
     size = models.PositiveIntegerField(default=0)
     reason = models.CharField(max_length=20, default="finalize")
+    # SHA-256 of the unsigned rendering: same content -> same value, although
+    # every signing gives different bytes (regeneration skips unchanged ones).
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    signer = models.CharField(_("firmante"), max_length=200, blank=True)
+    signed_at = models.DateTimeField(_("firmado"), null=True, blank=True)
+    timestamped = models.BooleanField(_("con sello de tiempo"), default=False)
+    signature_demo = models.BooleanField(_("firma de demostración"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -17,13 +18,15 @@ from patolab.accounts.models import Role, User
 from patolab.accounts.permissions import require_role
 from patolab.core.errors import Conflict, DomainError, ValidationFailed
 from patolab.core.files import safe_filename, sha256_hex, store_bytes
+from patolab.core.pdf.pdfa import DocumentInfo
+from patolab.core.pdf.signing import SignedPdf, sign_pdf
 from patolab.jobs.models import Job
 from patolab.jobs.selectors import job_active_for
 from patolab.jobs.services import Progress, job_start
 from patolab.protocols.models import Protocol, ProtocolStatus
 
 from .models import Report, ReportPdf, ReportStatus
-from .pdf import render_report
+from .pdf import ReportPdfData, render_report
 from .selectors import (
     FINAL_REPORT_STATUSES,
     REPORTABLE_PROTOCOL_STATUSES,
@@ -248,21 +251,96 @@ class StoredPdf:
     created: bool
 
 
-def report_pdf_store(*, report: Report, data: bytes, reason: str) -> StoredPdf:
+def report_pdf_store(
+    *,
+    report: Report,
+    data: bytes,
+    reason: str,
+    content_sha256: str = "",
+    signed: SignedPdf | None = None,
+) -> StoredPdf:
     """Store PDF bytes and record them. Same (report, hash) twice is a no-op:
     the same path is rewritten with identical bytes and the row exists."""
     digest = sha256_hex(data)
     path = store_bytes(_storage_path(report, digest), data)
+    defaults: dict[str, Any] = {
+        "file": path,
+        "size": len(data),
+        "reason": reason,
+        "content_sha256": content_sha256,
+    }
+    if signed is not None:
+        defaults |= {
+            "signer": signed.signer[:200],
+            "signed_at": signed.signed_at,
+            "timestamped": signed.timestamped,
+            "signature_demo": signed.is_demo,
+        }
     pdf, created = ReportPdf.objects.get_or_create(
-        report=report,
-        sha256=digest,
-        defaults={"file": path, "size": len(data), "reason": reason},
+        report=report, sha256=digest, defaults=defaults
     )
     return StoredPdf(pdf=pdf, created=created)
 
 
-def _render(report: Report) -> bytes:
-    return render_report(report_pdf_data(report=report))
+@dataclass(frozen=True)
+class IssuedPdf:
+    """A rendered report before storage: the signed bytes, the hash of the
+    unsigned rendering (same content -> same hash, used to skip unchanged
+    regenerations) and the signature facts."""
+
+    data: bytes
+    content_sha256: str
+    signed: SignedPdf
+
+
+def _signer_line(data: ReportPdfData) -> str:
+    # `histopathologist_license` arrives with the report layout changes of
+    # issue 10; until then it is absent and the line names the pathologist.
+    license_number = str(getattr(data, "histopathologist_license", "") or "")
+    name = data.histopathologist_name
+    return f"{name}, matrícula {license_number}" if license_number else name
+
+
+def report_pdf_render_signed(
+    *, report: Report, data: ReportPdfData | None = None, unsigned: bytes = b""
+) -> IssuedPdf:
+    """Render the report PDF (unless given) and make it a signed PDF/A-2b (no
+    database writes; the clock and an optional TSA request are its only
+    inputs besides the report). The signature names the finalizing
+    pathologist (name, matrícula) as reason and contact; the signed-by block
+    printed on the page stays as it is."""
+    data = data or report_pdf_data(report=report)
+    unsigned = unsigned or render_report(data)
+    signer = _signer_line(data)
+    signed = sign_pdf(
+        unsigned,
+        info=DocumentInfo(
+            title=f"Informe {data.protocol_number} v{data.version}",
+            author=data.lab_name,
+            subject=f"Informe {data.protocol_number}",
+            created=report.finalized_at or timezone.now(),
+            modified=timezone.now().replace(microsecond=0),
+        ),
+        reason=f"Informe {data.protocol_number} v{data.version} firmado por {signer}",
+        contact=signer,
+        location=settings.SIGNING_LOCATION,
+    )
+    return IssuedPdf(
+        data=signed.data, content_sha256=sha256_hex(unsigned), signed=signed
+    )
+
+
+def report_pdf_issue(*, report: Report, reason: str) -> StoredPdf:
+    """Render, sign and store one PDF of `report` (a ReportPdf row per signed
+    file; see `report_pdf_store`)."""
+    issued = report_pdf_render_signed(report=report)
+    return report_pdf_store(
+        report=report,
+        data=issued.data,
+        reason=reason,
+        content_sha256=issued.content_sha256,
+        signed=issued.signed,
+    )
 
 
 def _load(report_id: int) -> Report:
@@ -326,10 +404,7 @@ def report_finalize_execute(
 
     pdf = report.pdfs.filter(reason="finalize").first()
     if pdf is None:
-        stored = report_pdf_store(
-            report=report, data=_render(report), reason="finalize"
-        )
-        pdf = stored.pdf
+        pdf = report_pdf_issue(report=report, reason="finalize").pdf
     with transaction.atomic():
         Report.objects.filter(pk=report.pk, status=ReportStatus.FINALIZING).update(
             status=ReportStatus.FINALIZED,
@@ -411,17 +486,27 @@ def report_regenerate_one(*, report_id: int) -> str:
         raise ValidationFailed(_("El informe no existe."), code="not_found") from None
     if report.status not in FINAL_REPORT_STATUSES:
         raise Conflict(_("El informe no está finalizado."), code="report_not_finalized")
-    data = _render(report)
-    digest = sha256_hex(data)
-    if digest == report.pdf_sha256:
+    # Signed bytes differ at every signing (time, signature): "unchanged"
+    # compares the unsigned rendering with the one the current PDF was made from.
+    data = report_pdf_data(report=report)
+    unsigned = render_report(data)
+    current = report.pdfs.filter(sha256=report.pdf_sha256).first()
+    if current is not None and current.content_sha256 == sha256_hex(unsigned):
         return "unchanged"
+    issued = report_pdf_render_signed(report=report, data=data, unsigned=unsigned)
     with transaction.atomic():
         locked = Report.objects.select_for_update().get(pk=report.pk)
         if locked.status not in FINAL_REPORT_STATUSES:
             raise Conflict(
                 _("El informe no está finalizado."), code="report_not_finalized"
             )
-        stored = report_pdf_store(report=report, data=data, reason="regenerate")
+        stored = report_pdf_store(
+            report=report,
+            data=issued.data,
+            reason="regenerate",
+            content_sha256=issued.content_sha256,
+            signed=issued.signed,
+        )
         locked.pdf_file = stored.pdf.file
         locked.pdf_sha256 = stored.pdf.sha256
         locked.save(update_fields=["pdf_file", "pdf_sha256", "updated_at"])

@@ -3,7 +3,6 @@ finalization progress and the public verification page."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 from uuid import UUID
 
@@ -47,6 +46,10 @@ from .services import (
     report_create,
     report_request_finalize,
     report_update_draft,
+)
+from .verification import (
+    report_signature_facts,
+    report_upload_check,
 )
 
 REPORTERS = (Role.HISTOPATHOLOGIST,)
@@ -301,10 +304,11 @@ def report_amend_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 
 
 def verify(request: HttpRequest, verification_id: str) -> HttpResponse:
-    """Public (no login): is this report authentic and current? Optionally
-    checks an uploaded PDF's SHA-256 against this version's PDFs. An unknown or
-    malformed code gets the Spanish "no report was issued" page (404), never
-    Django's debug page."""
+    """Public (no login): is this report authentic and current? An uploaded
+    PDF is compared with every issued PDF of the report and its digital
+    signature is validated (`reports.verification`). An unknown or malformed
+    code gets the Spanish "no report was issued" page (404), never Django's
+    debug page."""
     try:
         report = report_get_by_verification(verification_id=UUID(verification_id))
     except (ValueError, Http404):
@@ -318,19 +322,24 @@ def verify(request: HttpRequest, verification_id: str) -> HttpResponse:
     form = (
         VerifyUploadForm(request.POST, request.FILES) if posted else VerifyUploadForm()
     )
-    uploaded_sha = ""
+    upload = None
     if posted and form.is_valid():
-        digest = hashlib.sha256()
-        for chunk in form.cleaned_data["file"].chunks():
-            digest.update(chunk)
-        uploaded_sha = digest.hexdigest()
-    verification = report_verification(report=report, sha256=uploaded_sha)
+        data = b"".join(form.cleaned_data["file"].chunks())
+        upload = report_upload_check(report=report, data=data)
+    verification = report_verification(
+        report=report, sha256=upload.sha256 if upload else ""
+    )
+    if upload is not None:
+        # Across every version, not only this one (see UploadCheck).
+        verification.match = upload.match
     return render(
         request,
         "reports/verify.html",
         {
             "verification": verification,
             "form": form,
-            "uploaded_sha": uploaded_sha,
+            "uploaded_sha": upload.sha256 if upload else "",
+            "upload": upload,
+            "signature": report_signature_facts(report=report),
         },
     )

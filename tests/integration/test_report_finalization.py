@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from patolab.core.pdf.signing import signature_check
 from patolab.jobs.models import Job, JobState
 from patolab.jobs.registry import get_kind
 from patolab.jobs.services import Progress
@@ -84,6 +85,8 @@ def test_finalize_via_api_sends_the_stored_pdf_once_and_closes_the_protocol(
     assert hashlib.sha256(attachment).hexdigest() == report.pdf_sha256
     with default_storage.open(report.pdf_file, "rb") as stored:
         assert hashlib.sha256(stored.read()).hexdigest() == report.pdf_sha256
+    # One file, one hash: the e-mailed attachment is the signed PDF itself.
+    assert signature_check(attachment).status == "valid"
     assert msg["X-Envelope-To"] == vet_owner.veterinarian.delivery_email
 
     # Kill-and-redeliver: the job body runs again for the same job.
@@ -99,6 +102,8 @@ def test_finalize_via_api_sends_the_stored_pdf_once_and_closes_the_protocol(
     verify = api(None).get(f"/api/v1/verify/{report.verification_id}").json()
     assert verify["current"] is True
     assert verify["sha256"] == report.pdf_sha256
+    assert verify["signature"]["signed"] is True
+    assert verify["signature"]["signing_time"]
 
 
 def test_amendment_and_regeneration_make_the_old_pdf_verify_as_superseded(

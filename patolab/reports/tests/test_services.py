@@ -4,8 +4,10 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from patolab.core.errors import Conflict, NotAllowed, ValidationFailed
+from patolab.core.files import sha256_hex, store_bytes
 from patolab.jobs.models import Job, JobState
 from patolab.notifications.models import EmailLog
 from patolab.protocols.models import ProtocolStatus
@@ -15,6 +17,7 @@ from patolab.reports.services import (
     report_amend,
     report_create,
     report_finalize_execute,
+    report_pdf_render_signed,
     report_regenerate_one,
     report_request_finalize,
     report_update_draft,
@@ -156,20 +159,23 @@ def test_running_the_job_body_twice_stores_one_pdf_and_one_email(
     assert draft_report.protocol.history.filter(to_status="report_sent").count() == 1
 
 
-def test_a_crash_after_storing_the_pdf_rerenders_the_same_bytes(
+def test_a_crash_after_storing_the_pdf_file_signs_again_and_records_once(
     draft_report, pathologist
 ):
     report_request_finalize(report=draft_report, user=pathologist)
+    # The state a run leaves when it dies after writing the signed file but
+    # before recording it: a file in storage, no ReportPdf row, no e-mail.
+    Report.objects.filter(pk=draft_report.pk).update(finalized_at=timezone.now())
+    draft_report.refresh_from_db()
+    lost = report_pdf_render_signed(report=draft_report)
+    store_bytes(f"reports/lost-{draft_report.pk}.pdf", lost.data)
     report_finalize_execute(report_id=draft_report.pk, user=pathologist)
     draft_report.refresh_from_db()
-    stored = draft_report.pdf_sha256
-    # Forget the recorded PDF as if the first run died before recording it:
-    # the second run must render identical bytes (report date fixed once).
-    ReportPdf.objects.all().delete()
-    Report.objects.filter(pk=draft_report.pk).update(status=ReportStatus.FINALIZING)
-    report_finalize_execute(report_id=draft_report.pk, user=pathologist)
-    draft_report.refresh_from_db()
-    assert draft_report.pdf_sha256 == stored
+    pdf = ReportPdf.objects.get(report=draft_report)
+    # Same rendering (report date fixed once), signed anew: a signature is
+    # never byte-identical (signing time, document id).
+    assert pdf.content_sha256 == lost.content_sha256
+    assert draft_report.pdf_sha256 == pdf.sha256 != sha256_hex(lost.data)
     assert EmailLog.objects.filter(kind="report_ready").count() == 1
 
 

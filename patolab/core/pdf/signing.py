@@ -1,0 +1,458 @@
+"""Digital signatures on issued PDFs (PAdES baseline, pyHanko) and their checks.
+
+Key material comes from a PKCS#12 file and its passphrase (settings
+`SIGNING_PKCS12_FILE` or base64 `SIGNING_PKCS12`, `SIGNING_PASSPHRASE` or
+`SIGNING_PASSPHRASE_FILE`). With none set, a demo CA and a demo lab certificate
+are created once in `<var>/signing/` (owner-only files): such signatures are
+cryptographically real but have no legal value, and every page says so.
+
+The key is loaded once per process (`signing_identity()`); pyHanko's own signer
+re-parses the private key on every signature, which for RSA includes OpenSSL's
+key consistency check (about 70 ms here), so `_CachedKeySigner` keeps the
+parsed key instead.
+
+ECDSA keys make pyHanko declare PDF 2.0 (ISO/TS 32002), which PDF/A-2 does not
+allow: the demo key is RSA-2048, and the README says to use RSA certificates.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import fcntl
+import io
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from .pdfa import DocumentInfo, pdfa_prepare
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_FIELD = "FirmaLaboratorio"
+# Marks the demo certificates, so that a PDF signed by one can be recognised
+# as a demo signature wherever it is uploaded.
+DEMO_ORGANIZATION = "Patolab DEMO (sin validez legal)"
+DEMO_P12 = "demo-lab.p12"
+DEMO_SECRET_NAME = "demo-lab.passphrase"  # noqa: S105  (a file name)
+DEMO_CA = "demo-ca.pem"
+
+
+class _CachedKeySigner(signers.SimpleSigner):
+    """SimpleSigner that signs with an already-parsed key (see module doc)."""
+
+    def __init__(self, *args: Any, pyca_key: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pyca_key = pyca_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(
+            digest_algorithm
+        ).signature_algo
+        digest = get_pyca_cryptography_hash(digest_algorithm)
+        key = self._pyca_key
+        if mechanism == "rsassa_pkcs1v15" and isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(data, padding.PKCS1v15(), digest)
+        if mechanism == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(digest))
+        result: bytes = super().sign_raw(data, digest_algorithm)
+        return result
+
+
+@dataclass
+class SigningIdentity:
+    """The lab's signing key and certificate chain, loaded once per process."""
+
+    signer: Any
+    subject: str
+    organization: str
+    is_demo: bool
+    trust_roots: list[asn1_x509.Certificate]
+    reserve: int
+    timestamper: Any = None
+    # Cached for validation of uploads (built on first use).
+    _context: dict[str, Any] = field(default_factory=dict)
+
+
+def _name_attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
+    values = name.get_attributes_for_oid(oid)
+    return str(values[0].value) if values else ""
+
+
+def _to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, 0o600)
+
+
+def demo_identity_create(folder: Path, *, lab_name: str) -> None:
+    """Create the demo CA and demo lab certificate in `folder` unless they
+    exist (files 0600, folder 0700). Safe when web and worker start together:
+    the creation runs under an exclusive file lock."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    lock_path = folder / ".lock"
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (folder / DEMO_P12).exists():
+            return
+        now = dt.datetime.now(dt.UTC)
+        ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        ca_name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "AR"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEMO_ORGANIZATION),
+                x509.NameAttribute(NameOID.COMMON_NAME, "Patolab DEMO CA"),
+            ]
+        )
+        ca_cert = (
+            x509.CertificateBuilder()
+            .subject_name(ca_name)
+            .issuer_name(ca_name)
+            .public_key(ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=False,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                True,
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+        lab_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        lab_name_x509 = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "AR"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEMO_ORGANIZATION),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"{lab_name} (DEMO)"[:64]),
+            ]
+        )
+        lab_cert = (
+            x509.CertificateBuilder()
+            .subject_name(lab_name_x509)
+            .issuer_name(ca_name)
+            .public_key(lab_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=True,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                True,
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                False,
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+        passphrase = secrets.token_urlsafe(24).encode()
+        bundle = pkcs12.serialize_key_and_certificates(
+            b"patolab-demo",
+            lab_key,
+            lab_cert,
+            [ca_cert],
+            serialization.BestAvailableEncryption(passphrase),
+        )
+        _write_private(folder / DEMO_SECRET_NAME, passphrase)
+        _write_private(
+            folder / DEMO_CA, ca_cert.public_bytes(serialization.Encoding.PEM)
+        )
+        # Written last: its presence means the set is complete.
+        _write_private(folder / DEMO_P12, bundle)
+        logger.warning(
+            "Created a DEMO signing certificate in %s: signatures made with it "
+            "have no legal value (see README, 'Signed reports').",
+            folder,
+        )
+
+
+def _load_certs(paths: list[str]) -> list[x509.Certificate]:
+    certs: list[x509.Certificate] = []
+    for path in paths:
+        data = Path(path).read_bytes()
+        if b"-----BEGIN CERTIFICATE-----" in data:
+            certs += x509.load_pem_x509_certificates(data)
+        else:
+            certs.append(x509.load_der_x509_certificate(data))
+    return certs
+
+
+def _identity_from_settings() -> SigningIdentity:
+    raw_b64 = getattr(settings, "SIGNING_PKCS12", "")
+    p12_path = getattr(settings, "SIGNING_PKCS12_FILE", "")
+    passphrase = getattr(settings, "SIGNING_PASSPHRASE", "")
+    trust_files = list(getattr(settings, "SIGNING_TRUST_ROOTS", []))
+    is_demo = not (raw_b64 or p12_path)
+    if is_demo:
+        folder = Path(settings.SIGNING_DEMO_DIR)
+        if not (folder / DEMO_P12).exists():
+            demo_identity_create(folder, lab_name=settings.LAB_NAME)
+        p12_path = str(folder / DEMO_P12)
+        passphrase = (folder / DEMO_SECRET_NAME).read_text().strip()
+        trust_files = [str(folder / DEMO_CA), *trust_files]
+    try:
+        bundle = base64.b64decode(raw_b64) if raw_b64 else Path(p12_path).read_bytes()
+        key, cert, extra = pkcs12.load_key_and_certificates(
+            bundle, passphrase.encode() if passphrase else None
+        )
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(
+            f"Cannot load the signing PKCS#12 ({type(exc).__name__}: {exc}); check "
+            "SIGNING_PKCS12_FILE / SIGNING_PKCS12 and SIGNING_PASSPHRASE."
+        ) from exc
+    if key is None or cert is None:
+        raise ImproperlyConfigured("The signing PKCS#12 has no key or certificate.")
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise ImproperlyConfigured("The signing key must be RSA or ECDSA.")
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        logger.warning(
+            "ECDSA signing key: pyHanko marks such PDFs as PDF 2.0, which breaks "
+            "PDF/A-2b conformance; prefer an RSA certificate."
+        )
+    chain = [_to_asn1(c) for c in extra]
+    trust = [_to_asn1(c) for c in _load_certs(trust_files)]
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    store = SimpleCertificateStore()  # type: ignore[no-untyped-call]
+    store.register_multiple(chain)
+    signer = _CachedKeySigner(
+        signing_cert=_to_asn1(cert),
+        signing_key=signers.pdf_cms.translate_pyca_cryptography_key_to_asn1(key),
+        cert_registry=store,
+        pyca_key=key,
+    )
+    tsa_url = getattr(settings, "SIGNING_TSA_URL", "")
+    # Space for the CMS blob, in hex digits: the certificates, the signature
+    # and the signed attributes, with a wide margin (an estimate by pyHanko
+    # would cost a dummy signature per document). A timestamp token carries the
+    # TSA's own certificates: pyHanko estimates that case itself.
+    certs_size = sum(len(c.dump()) for c in [_to_asn1(cert), *chain])
+    reserve = 2 * (certs_size + 4096)
+    return SigningIdentity(
+        signer=signer,
+        subject=_name_attr(cert.subject, NameOID.COMMON_NAME)
+        or cert.subject.rfc4514_string(),
+        organization=_name_attr(cert.subject, NameOID.ORGANIZATION_NAME),
+        is_demo=is_demo,
+        trust_roots=trust,
+        reserve=reserve,
+        timestamper=timestamps.HTTPTimeStamper(tsa_url, timeout=10)
+        if tsa_url
+        else None,
+    )
+
+
+@cache
+def signing_identity() -> SigningIdentity:
+    """The configured identity (demo one created on first use). Cached per
+    process; tests that change settings call `signing_identity.cache_clear()`."""
+    return _identity_from_settings()
+
+
+@dataclass(frozen=True)
+class SignedPdf:
+    data: bytes
+    signer: str
+    signed_at: dt.datetime
+    timestamped: bool
+    is_demo: bool
+
+
+def sign_pdf(
+    data: bytes,
+    *,
+    info: DocumentInfo,
+    reason: str,
+    contact: str,
+    location: str = "",
+) -> SignedPdf:
+    """Make `data` (a finished PDF) a signed PDF/A-2b: one incremental update
+    with the PDF/A metadata and output intent, an invisible signature field
+    and a PAdES baseline signature (B-B, or B-T with `SIGNING_TSA_URL`).
+    `info.modified` is the signing time. Pure apart from the TSA request."""
+    identity = signing_identity()
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    pdfa_prepare(writer, info=info)
+    meta = signers.PdfSignatureMetadata(
+        field_name=SIGNATURE_FIELD,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+        contact_info=contact,
+        location=location or None,
+        name=identity.subject,
+    )
+    pdf_signer = signers.PdfSigner(
+        meta, identity.signer, timestamper=identity.timestamper
+    )
+    # pyHanko takes the signing time from its clock; keep the metadata dates on
+    # the same second.
+    out = pdf_signer.sign_pdf(
+        writer,
+        bytes_reserved=None if identity.timestamper else identity.reserve,
+    )
+    return SignedPdf(
+        data=out.getvalue(),
+        signer=identity.subject,
+        signed_at=info.modified,
+        timestamped=identity.timestamper is not None,
+        is_demo=identity.is_demo,
+    )
+
+
+# ---------------------------------------------------------------- validation
+@dataclass
+class SignatureCheck:
+    """What the verification page and API say about an uploaded PDF's
+    signature. `status` is one of: `valid` (intact, valid, covers the whole
+    file, chains to a trust root), `untrusted` (intact and valid but not
+    chaining to a configured root), `modified` (the signed bytes changed or
+    content was added after signing), `invalid` (broken signature), `unsigned`
+    or `unreadable` (not a PDF pyHanko can read)."""
+
+    status: str
+    signed: bool = False
+    intact: bool = False
+    valid: bool = False
+    trusted: bool = False
+    covers_whole_file: bool = False
+    signer: str = ""
+    signer_organization: str = ""
+    is_demo: bool = False
+    signing_time: dt.datetime | None = None
+    timestamp: dt.datetime | None = None
+    timestamp_valid: bool | None = None
+    reason: str = ""
+    contact: str = ""
+    error: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "signed": self.signed,
+            "intact": self.intact,
+            "valid": self.valid,
+            "trusted": self.trusted,
+            "covers_whole_file": self.covers_whole_file,
+            "signer": self.signer or None,
+            "signer_organization": self.signer_organization or None,
+            "demo": self.is_demo,
+            "signing_time": self.signing_time.isoformat()
+            if self.signing_time
+            else None,
+            "timestamp": self.timestamp.isoformat() if self.timestamp else None,
+            "timestamp_valid": self.timestamp_valid,
+            "reason": self.reason or None,
+            "contact": self.contact or None,
+        }
+
+
+def _validation_context(identity: SigningIdentity) -> ValidationContext:
+    # No network from a public page: no fetching of CRLs/OCSP or AIA
+    # certificates; revocation is checked when the PDF embeds the data.
+    return ValidationContext(
+        trust_roots=identity.trust_roots,
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+    )
+
+
+def signature_check(data: bytes) -> SignatureCheck:
+    """Validate the last signature of an uploaded PDF against the configured
+    trust roots. Never raises for bad input: an unreadable file is a status."""
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        embedded = reader.embedded_regular_signatures
+    except Exception as exc:
+        return SignatureCheck(status="unreadable", error=f"{type(exc).__name__}")
+    if not embedded:
+        return SignatureCheck(status="unsigned")
+    sig = embedded[-1]
+    identity = signing_identity()
+    context = _validation_context(identity)
+    try:
+        status = validate_pdf_signature(
+            sig, signer_validation_context=context, ts_validation_context=context
+        )
+    except Exception as exc:
+        logger.info("signature validation failed: %s", exc)
+        return SignatureCheck(status="invalid", signed=True, error=type(exc).__name__)
+    cert = status.signing_cert
+    subject = cert.subject.native
+    organization = str(subject.get("organization_name", ""))
+    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    ts = status.timestamp_validity
+    sig_dict = sig.sig_object
+    check = SignatureCheck(
+        status="valid",
+        signed=True,
+        intact=bool(status.intact),
+        valid=bool(status.valid),
+        trusted=bool(status.trusted),
+        covers_whole_file=whole,
+        signer=str(subject.get("common_name", "")) or cert.subject.human_friendly,
+        signer_organization=organization,
+        is_demo=organization == DEMO_ORGANIZATION,
+        signing_time=status.signer_reported_dt,
+        timestamp=ts.timestamp if ts is not None else None,
+        timestamp_valid=bool(ts.intact and ts.valid) if ts is not None else None,
+        reason=str(sig_dict.get("/Reason", "")),
+        contact=str(sig_dict.get("/ContactInfo", "")),
+    )
+    if not check.intact or not whole:
+        check.status = "modified"
+    elif not check.valid:
+        check.status = "invalid"
+    elif not check.trusted:
+        check.status = "untrusted"
+    return check

@@ -1,0 +1,376 @@
+"""Signed PDF/A-2b report PDFs (issue 12, sections 1 and 2): the stored file is
+read back and checked with pyHanko (signature) and pypdf (PDF/A structure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import stat
+from pathlib import Path
+
+import pypdf
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from patolab.core.files import sha256_hex
+from patolab.core.pdf import signing
+from patolab.core.pdf.signing import (
+    DEMO_CA,
+    DEMO_ORGANIZATION,
+    DEMO_P12,
+    signature_check,
+    signing_identity,
+)
+from patolab.reports.models import ReportPdf
+from patolab.reports.services import (
+    report_amend,
+    report_finalize_execute,
+    report_regenerate_one,
+    report_request_finalize,
+    report_update_draft,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def finalize(report, user):
+    report_request_finalize(report=report, user=user)
+    report_finalize_execute(report_id=report.pk, user=user)
+    report.refresh_from_db()
+    return report
+
+
+def stored_bytes(report) -> bytes:
+    with default_storage.open(report.pdf_file, "rb") as handle:
+        return handle.read()
+
+
+def one_byte_changed(data: bytes) -> bytes:
+    # A byte inside the first page's content stream: still a readable PDF,
+    # but not the bytes that were signed.
+    changed = bytearray(data)
+    offset = data.index(b"stream\n", data.index(b"/Contents")) + 40
+    changed[offset] ^= 0x01
+    return bytes(changed)
+
+
+@pytest.fixture
+def demo_signing(settings, tmp_path):
+    """A fresh demo identity in a temporary folder (nothing configured)."""
+    settings.SIGNING_PKCS12_FILE = ""
+    settings.SIGNING_PKCS12 = ""
+    settings.SIGNING_DEMO_DIR = tmp_path / "signing"
+    signing_identity.cache_clear()
+    yield settings.SIGNING_DEMO_DIR
+    signing_identity.cache_clear()
+
+
+def test_a_finalized_report_pdf_is_signed_by_the_lab_and_validates(
+    demo_signing, draft_report, pathologist
+):
+    report = finalize(draft_report, pathologist)
+    data = stored_bytes(report)
+    assert sha256_hex(data) == report.pdf_sha256
+
+    reader = PdfFileReader(io.BytesIO(data))
+    (embedded,) = reader.embedded_regular_signatures
+    ca = x509.load_pem_x509_certificate((demo_signing / DEMO_CA).read_bytes())
+    from asn1crypto import x509 as asn1_x509
+
+    root = asn1_x509.Certificate.load(ca.public_bytes(serialization.Encoding.DER))
+    status = validate_pdf_signature(
+        embedded, ValidationContext(trust_roots=[root], allow_fetching=False)
+    )
+    assert status.intact
+    assert status.valid
+    assert status.trusted
+    assert status.signing_cert.subject.native["organization_name"] == (
+        DEMO_ORGANIZATION
+    )
+    # The signature names the finalizing pathologist as reason and contact.
+    name = pathologist.get_full_name() or pathologist.username
+    assert name in str(embedded.sig_object["/Reason"])
+    assert name in str(embedded.sig_object["/ContactInfo"])
+    # The printed signature block is still on the page.
+    text = "".join(
+        page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages
+    )
+    assert "Histopatólogo/a" in text
+
+    stored = ReportPdf.objects.get(report=report)
+    assert stored.signature_demo is True
+    assert stored.signed_at is not None
+    assert stored.signer
+
+
+def test_the_demo_identity_files_are_owner_only(
+    demo_signing, draft_report, pathologist
+):
+    finalize(draft_report, pathologist)
+    assert stat.S_IMODE(os.stat(demo_signing).st_mode) == 0o700
+    for name in (DEMO_P12, DEMO_CA, signing.DEMO_SECRET_NAME):
+        assert stat.S_IMODE(os.stat(demo_signing / name).st_mode) == 0o600
+
+
+def test_a_copy_with_one_byte_changed_fails_and_the_verification_page_says_so(
+    demo_signing, draft_report, pathologist, client
+):
+    report = finalize(draft_report, pathologist)
+    data = stored_bytes(report)
+    assert signature_check(data).status == "valid"
+    tampered = one_byte_changed(data)
+    check = signature_check(tampered)
+    assert check.status == "modified"
+    assert check.intact is False
+
+    url = reverse("verify", kwargs={"verification_id": report.verification_id})
+    upload = io.BytesIO(tampered)
+    upload.name = "informe.pdf"
+    page = client.post(url, {"file": upload}).content.decode()
+    assert "el documento fue modificado después de firmarse" in page
+    assert "NO coincide con ningún PDF emitido" in page
+
+    upload = io.BytesIO(data)
+    upload.name = "informe.pdf"
+    page = client.post(url, {"file": upload}).content.decode()
+    assert "Firma digital válida" in page
+    assert "Firma de demostración." in page  # the plain demo notice
+    assert "no tiene validez legal" in page
+
+
+def test_the_verify_api_gives_the_same_facts_for_an_upload(
+    demo_signing, draft_report, pathologist, client
+):
+    report = finalize(draft_report, pathologist)
+    data = stored_bytes(report)
+    url = f"/api/v1/verify/{report.verification_id}"
+    upload = io.BytesIO(one_byte_changed(data))
+    upload.name = "x.pdf"
+    body = client.post(url, {"file": upload}).json()
+    assert body["match"] == "unknown"
+    assert body["upload"]["signature"]["status"] == "modified"
+    assert body["upload"]["signature"]["intact"] is False
+
+    upload = io.BytesIO(data)
+    upload.name = "x.pdf"
+    body = client.post(url, {"file": upload}).json()
+    assert body["match"] == "current"
+    sig = body["upload"]["signature"]
+    assert sig["status"] == "valid"
+    assert sig["intact"]
+    assert sig["valid"]
+    assert sig["trusted"]
+    assert sig["demo"] is True
+    assert sig["signing_time"]
+    assert sig["timestamp"] is None
+    assert body["signature"]["signer"] == sig["signer"]
+
+    unsigned = client.post(url, {"file": io.BytesIO(b"no pdf")})
+    assert unsigned.status_code == 200
+    assert unsigned.json()["upload"]["signature"]["status"] == "unreadable"
+
+
+def test_amendment_and_regeneration_are_signed_and_old_pdfs_verify_as_superseded(
+    demo_signing, draft_report, pathologist, admin, client
+):
+    v1 = finalize(draft_report, pathologist)
+    v1_data = stored_bytes(v1)
+    v2 = report_amend(report=v1, user=pathologist, reason="Corrige la edad")
+    report_update_draft(report=v2, user=pathologist, comments="Comentario nuevo.")
+    v2 = finalize(v2, pathologist)
+    v2_first = stored_bytes(v2)
+    assert signature_check(v2_first).status == "valid"
+
+    # A regeneration after a template change: a new signed file, new hash.
+    from patolab.reports import pdf as report_pdf
+
+    original = report_pdf.render_report
+    report_pdf_changed = lambda data: original(data) + b"\n% template v2\n"  # noqa: E731
+    import patolab.reports.services as services
+
+    services.render_report = report_pdf_changed
+    try:
+        assert report_regenerate_one(report_id=v2.pk) == "regenerated"
+    finally:
+        services.render_report = original
+    v2.refresh_from_db()
+    v2_now = stored_bytes(v2)
+    assert signature_check(v2_now).status == "valid"
+    assert sha256_hex(v2_now) != sha256_hex(v2_first)
+
+    api_url = f"/api/v1/verify/{v1.verification_id}"
+    for data, expected, version in (
+        (v1_data, "superseded", 1),
+        (v2_first, "superseded", 2),
+        (v2_now, "current", 2),
+    ):
+        upload = io.BytesIO(data)
+        upload.name = "x.pdf"
+        body = client.post(api_url, {"file": upload}).json()
+        assert body["match"] == expected
+        assert body["upload"]["matched_version"] == version
+        assert body["upload"]["signature"]["status"] == "valid"
+    assert client.get(api_url).json()["current"] is False
+
+
+def test_regenerating_an_unchanged_report_does_not_sign_again(
+    demo_signing, draft_report, pathologist
+):
+    report = finalize(draft_report, pathologist)
+    assert report_regenerate_one(report_id=report.pk) == "unchanged"
+    assert ReportPdf.objects.filter(report=report).count() == 1
+
+
+# ---------------------------------------------------------------- PDF/A-2b
+def test_the_report_pdf_has_the_pdfa_2b_structure(
+    demo_signing, draft_report, pathologist
+):
+    data = stored_bytes(finalize(draft_report, pathologist))
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    root = reader.trailer["/Root"]
+
+    assert "/Encrypt" not in reader.trailer
+    assert not reader.is_encrypted
+    # PDF/A-2 is based on PDF 1.7 (an ECDSA signature would declare 2.0).
+    assert str(root.get("/Version", "/1.7")) in {"/1.4", "/1.5", "/1.6", "/1.7"}
+
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert 'pdfaid:part="2"' in xmp or "<pdfaid:part>2</pdfaid:part>" in xmp
+    assert 'pdfaid:conformance="B"' in xmp or (
+        "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+    )
+    # One identification only, and Info agrees with XMP.
+    assert xmp.count("pdfaid:part") == 1
+    info = reader.trailer["/Info"].get_object()
+    assert f'pdf:Producer="{info["/Producer"]}"' in xmp
+    assert str(info["/Title"]) in xmp
+    assert "/Keywords" not in info
+
+    (intent,) = root["/OutputIntents"]
+    intent = intent.get_object()
+    assert intent["/S"] == "/GTS_PDFA1"
+    profile = intent["/DestOutputProfile"].get_object()
+    icc = profile.get_data()
+    assert profile["/N"] == 3
+    assert icc[36:40] == b"acsp"
+    assert icc[16:20] == b"RGB "
+
+    fonts = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            fonts[str(font["/BaseFont"])] = font
+    assert fonts
+    for name, font in fonts.items():
+        descriptor = font["/FontDescriptor"].get_object()
+        embedded = {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor)
+        assert embedded, f"{name} is not embedded"
+
+    # No external references or active content. Compressed streams are
+    # binary, so these long names can only come from object dictionaries.
+    for forbidden in (b"/Launch", b"/GoToR", b"/JavaScript", b"/EmbeddedFiles"):
+        assert forbidden not in data
+    # The signature widget is printable and not hidden (PDF/A annotation rule).
+    for annot in reader.pages[0].get("/Annots", []):
+        flags = int(annot.get_object()["/F"])
+        assert flags & 4  # print
+        assert not flags & 2  # hidden
+
+
+# ---------------------------------------------------------------- configuration
+def make_pkcs12(folder: Path, passphrase: bytes) -> tuple[Path, Path]:
+    now = dt.datetime.now(dt.UTC)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Certificador Test")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Laboratorio Test SRL"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Laboratorio Test"),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    p12 = folder / "lab.p12"
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"lab", key, cert, [ca], serialization.BestAvailableEncryption(passphrase)
+        )
+    )
+    root = folder / "root.pem"
+    root.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    return p12, root
+
+
+def test_a_configured_pkcs12_signs_and_its_trust_root_decides_trust(
+    settings, tmp_path, draft_report, pathologist
+):
+    p12, root = make_pkcs12(tmp_path, b"secreto")
+    settings.SIGNING_PKCS12_FILE = str(p12)
+    settings.SIGNING_PASSPHRASE = "secreto"
+    settings.SIGNING_TRUST_ROOTS = [str(root)]
+    settings.SIGNING_DEMO_DIR = tmp_path / "no-demo"
+    signing_identity.cache_clear()
+    try:
+        report = finalize(draft_report, pathologist)
+        data = stored_bytes(report)
+        check = signature_check(data)
+        assert check.status == "valid"
+        assert check.signer == "Laboratorio Test"
+        assert check.is_demo is False
+        assert ReportPdf.objects.get(report=report).signature_demo is False
+        assert not (tmp_path / "no-demo").exists()
+
+        # Without that root configured, the same file is intact but untrusted.
+        settings.SIGNING_TRUST_ROOTS = []
+        signing_identity.cache_clear()
+        assert signature_check(data).status == "untrusted"
+    finally:
+        signing_identity.cache_clear()
+
+
+def test_a_wrong_passphrase_is_a_clear_configuration_error(settings, tmp_path):
+    from django.core.exceptions import ImproperlyConfigured
+
+    p12, _ = make_pkcs12(tmp_path, b"secreto")
+    settings.SIGNING_PKCS12_FILE = str(p12)
+    settings.SIGNING_PASSPHRASE = "otra"
+    signing_identity.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured, match="SIGNING_PASSPHRASE"):
+            signing_identity()
+    finally:
+        signing_identity.cache_clear()
