@@ -294,10 +294,8 @@ class IssuedPdf:
 
 
 def _signer_line(data: ReportPdfData) -> str:
-    # `histopathologist_license` arrives with the report layout changes of
-    # issue 10; until then it is absent and the line names the pathologist.
-    license_number = str(getattr(data, "histopathologist_license", "") or "")
     name = data.histopathologist_name
+    license_number = data.histopathologist_license
     return f"{name}, matrícula {license_number}" if license_number else name
 
 
