@@ -2,6 +2,7 @@
 
 from patolab.accounts.api import router as auth_router
 from patolab.core.api import build_api
+from patolab.exports.api import router as exports_router
 from patolab.jobs.api import router as jobs_router
 from patolab.labels.api import router as labels_router
 from patolab.notifications.api import router as notifications_router
@@ -25,3 +26,4 @@ api.add_router("", reports_router)
 api.add_router("", workorders_router)
 api.add_router("", notifications_router)
 api.add_router("", stats_router)
+api.add_router("", exports_router)

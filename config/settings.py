@@ -164,6 +164,7 @@ INSTALLED_APPS = [
     "patolab.workorders",
     "patolab.notifications",
     "patolab.stats",
+    "patolab.exports",
 ]
 
 MIDDLEWARE = [
@@ -313,6 +314,7 @@ CELERY_TASK_ROUTES = {
     "patolab.notifications.*": {"queue": "emails"},
     "patolab.jobs.sweep": {"queue": "default"},
     "patolab.stats.*": {"queue": "default"},
+    "patolab.exports.cleanup": {"queue": "default"},
     # patolab.jobs.run is routed per call from the job kind's registered queue.
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -330,6 +332,12 @@ JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
 # Extra modules that register job kinds (used by the test-suite's test kinds).
 JOBS_EXTRA_MODULES = env_list("PATOLAB_JOB_MODULES", [])
 WORKER_PRESENCE_SECONDS = env_int("WORKER_PRESENCE_SECONDS", 10)
+
+# ---------------------------------------------------------------------------
+# Exports: files are downloadable for this many days, then deleted by the
+# hourly cleanup task
+# ---------------------------------------------------------------------------
+EXPORTS_EXPIRY_DAYS = env_int("EXPORTS_EXPIRY_DAYS", 7)
 
 # ---------------------------------------------------------------------------
 # Security for production (DEBUG off)

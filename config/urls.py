@@ -23,6 +23,7 @@ urlpatterns = [
     path("ordenes/", include("patolab.workorders.urls")),
     path("notificaciones/", include("patolab.notifications.urls")),
     path("estadisticas/", include("patolab.stats.urls")),
+    path("exportaciones/", include("patolab.exports.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -39,6 +39,7 @@ CONTRACT = [
     ("POST", "/api/v1/notifications/bulk"),
     ("GET", "/api/v1/emails"),
     ("GET", "/api/v1/stats/daily"),
+    ("POST", "/api/v1/exports"),
 ]
 
 

@@ -56,6 +56,11 @@ SCHEDULES: list[dict[str, Any]] = [
         "minute": "0",
         "hour": "7",
     },
+    {
+        "name": "Limpieza de exportaciones vencidas",
+        "task": "patolab.exports.cleanup",
+        "seconds": 3600,
+    },
 ]
 
 

@@ -1,0 +1,328 @@
+"""The exportable datasets: their filters (the same keys, forms and selectors
+as the lists they come from), columns and row streams.
+
+Rows are read with `values_list(...).iterator()` (a server-side cursor on
+PostgreSQL), a chunk at a time, so memory stays flat however many rows match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from patolab.accounts.models import User
+from patolab.core.errors import ValidationFailed
+from patolab.protocols.forms import ProtocolFilterForm
+from patolab.protocols.models import (
+    TURNAROUND_DAYS,
+    AnalysisType,
+    Protocol,
+    ProtocolStatus,
+    Sex,
+)
+from patolab.protocols.selectors import protocol_list_for
+from patolab.reports.models import Report, ReportStatus
+from patolab.workorders.forms import WorkOrderFilterForm
+from patolab.workorders.models import (
+    PaymentStatus,
+    TaxCondition,
+    WorkOrderStatus,
+)
+from patolab.workorders.selectors import workorder_list_for
+
+from .writers import Column
+
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    title: str
+    filter_form: type[forms.Form]
+    # API spellings of the list's filters -> the form's field names.
+    aliases: dict[str, str]
+
+
+def _dataset(name: str) -> Dataset:
+    if name == "protocols":
+        return Dataset("protocols", _("Protocolos"), ProtocolFilterForm, {})
+    return Dataset(
+        "workorders",
+        _("Órdenes de trabajo"),
+        WorkOrderFilterForm,
+        # GET /api/v1/workorders names these created_from/created_to/veterinarian_id.
+        {
+            "created_from": "date_from",
+            "created_to": "date_to",
+            "veterinarian_id": "veterinarian",
+        },
+    )
+
+
+DATASETS = ("protocols", "workorders")
+
+
+def filters_clean(*, dataset: str, filters: dict[str, Any]) -> dict[str, Any]:
+    """Validate an export's filters with the list's own filter form.
+
+    Unknown keys, bad dates or bad choices raise ValidationFailed (400) with the
+    offending keys: a typo must never silently export everything. Returns the
+    cleaned filters, JSON-safe (dates as ISO strings), empty values dropped.
+    """
+    spec = _dataset(dataset)
+    if not isinstance(filters, dict):
+        raise ValidationFailed(
+            _("Los filtros deben ser un objeto."),
+            code="invalid_filters",
+            errors={"filters": [_("Los filtros deben ser un objeto.")]},
+        )
+    data: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    form_fields = spec.filter_form.base_fields
+    for key, value in filters.items():
+        field = spec.aliases.get(key, key)
+        if field == "veterinarian" and spec.name == "workorders":
+            data[field] = value
+            continue
+        if field not in form_fields:
+            errors[f"filters.{key}"] = [_("Filtro desconocido.")]
+            continue
+        if value is not None and not isinstance(value, str | int | float | bool):
+            errors[f"filters.{key}"] = [_("Valor inválido.")]
+            continue
+        data[field] = "" if value is None else str(value)
+    veterinarian = data.pop("veterinarian", None)
+    form = spec.filter_form(data)
+    if form.is_valid():
+        cleaned = {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
+    else:
+        cleaned = {}
+        for field, messages in form.errors.items():
+            errors[f"filters.{field}"] = [str(m) for m in messages]
+    if veterinarian not in (None, ""):
+        try:
+            cleaned["veterinarian"] = int(veterinarian)
+        except (TypeError, ValueError):
+            errors["filters.veterinarian_id"] = [_("Debe ser un número entero.")]
+    if errors:
+        raise ValidationFailed(
+            _("Filtros inválidos: revise los campos indicados."),
+            code="invalid_filters",
+            errors=errors,
+        )
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in cleaned.items()}
+
+
+def dataset_filter_keys(dataset: str) -> set[str]:
+    """The filter keys a dataset accepts (its list form's fields and aliases)."""
+    spec = _dataset(dataset)
+    return set(spec.filter_form.base_fields) | set(spec.aliases)
+
+
+def _typed(filters: dict[str, Any]) -> dict[str, Any]:
+    """JSON filters back to the types the selectors take (ISO dates -> date)."""
+    out: dict[str, Any] = {}
+    for key, value in filters.items():
+        if key.endswith(("_from", "_to")) and isinstance(value, str):
+            out[key] = date.fromisoformat(value)
+        else:
+            out[key] = value
+    return out
+
+
+# ---------------------------------------------------------------- protocols
+PROTOCOL_COLUMNS = [
+    Column(gettext_lazy("Número"), width=12),
+    Column(gettext_lazy("Código temporal"), width=22),
+    Column(gettext_lazy("Tipo"), width=15),
+    Column(gettext_lazy("Estado"), width=18),
+    Column(gettext_lazy("Veterinario/a"), width=24),
+    Column(gettext_lazy("Matrícula"), width=11),
+    Column(gettext_lazy("Localidad"), width=16),
+    Column(gettext_lazy("Especie"), width=10),
+    Column(gettext_lazy("Raza"), width=14),
+    Column(gettext_lazy("Sexo"), width=10),
+    Column(gettext_lazy("Edad"), width=9),
+    Column(gettext_lazy("Animal"), width=16),
+    Column(gettext_lazy("Propietario/a"), width=20),
+    Column(gettext_lazy("Toma de muestra"), "date", 13),
+    Column(gettext_lazy("Enviado"), "datetime", 16),
+    Column(gettext_lazy("Recibido"), "datetime", 16),
+    Column(gettext_lazy("Informe enviado"), "datetime", 16),
+    Column(gettext_lazy("Vence"), "datetime", 16),
+    Column(gettext_lazy("Demora (días)"), "number", 9),
+    Column(gettext_lazy("Vencido"), width=8),
+    Column(gettext_lazy("Estado del informe"), width=14),
+    Column(gettext_lazy("Diagnóstico"), width=40),
+    Column(gettext_lazy("Orden de trabajo"), width=14),
+]
+
+_CLOSED = {
+    ProtocolStatus.REPORT_SENT,
+    ProtocolStatus.REJECTED,
+    ProtocolStatus.CANCELLED,
+}
+
+
+def _protocol_queryset(
+    *, user: User, filters: dict[str, Any], ids: Sequence[int] | None
+) -> QuerySet[Protocol]:
+    qs = protocol_list_for(user=user, filters=_typed(filters))
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs
+
+
+def protocol_rows(
+    *, user: User, filters: dict[str, Any], ids: Sequence[int] | None = None
+) -> tuple[int, Iterator[tuple[Any, ...]]]:
+    """(row count, rows) of the protocols the user may see with these filters,
+    in the list's order; the report columns are the current (latest) version."""
+    qs = _protocol_queryset(user=user, filters=filters, ids=ids)
+    total = qs.count()
+    latest = Report.objects.filter(protocol_id=OuterRef("pk")).order_by("-version")
+    values = qs.annotate(
+        report_status=Subquery(latest.values("status")[:1]),
+        report_diagnosis=Subquery(latest.values("diagnosis")[:1]),
+    ).values_list(
+        "protocol_number",
+        "temporary_code",
+        "analysis_type",
+        "status",
+        "veterinarian__full_name",
+        "veterinarian__license_number",
+        "veterinarian__locality",
+        "species",
+        "breed",
+        "sex",
+        "age",
+        "animal_name",
+        "owner_name",
+        "sampling_date",
+        "submitted_at",
+        "received_at",
+        "report_sent_at",
+        "report_status",
+        "report_diagnosis",
+        "work_order_link__work_order__number",
+    )
+    types = dict(AnalysisType.choices)
+    statuses = dict(ProtocolStatus.choices)
+    sexes = dict(Sex.choices)
+    report_statuses = dict(ReportStatus.choices)
+    due_days = {str(t): timedelta(days=d) for t, d in TURNAROUND_DAYS.items()}
+    yes, no = _("Sí"), _("No")
+    now = timezone.now()
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for (
+            number, tmp, kind, status, vet, license_number, locality, species,
+            breed, sex, age, animal, owner, sampled, submitted, received, sent,
+            report_status, diagnosis, work_order,
+        ) in values.iterator(chunk_size=CHUNK):  # fmt: skip
+            # The turnaround rule of protocols.selectors.protocol_is_overdue,
+            # on plain values (a model instance per row would double the time).
+            due = received + due_days[kind] if received else None
+            overdue = bool(due and status not in _CLOSED and now > due)
+            turnaround = (
+                round((sent - received).total_seconds() / 86400, 2)
+                if sent and received
+                else None
+            )
+            yield (
+                number, tmp, types.get(kind, kind), statuses.get(status, status),
+                vet, license_number, locality, species, breed, sexes.get(sex, sex),
+                age, animal, owner, sampled, submitted, received, sent, due,
+                turnaround, yes if overdue else no,
+                report_statuses.get(report_status, report_status or ""),
+                diagnosis, work_order,
+            )  # fmt: skip
+
+    return total, rows()
+
+
+# ---------------------------------------------------------------- work orders
+WORKORDER_COLUMNS = [
+    Column(gettext_lazy("Número"), width=14),
+    Column(gettext_lazy("Creada"), "datetime", 16),
+    Column(gettext_lazy("Emitida"), "datetime", 16),
+    Column(gettext_lazy("Estado"), width=10),
+    Column(gettext_lazy("Veterinario/a"), width=24),
+    Column(gettext_lazy("Razón social"), width=28),
+    Column(gettext_lazy("CUIT/CUIL"), width=14),
+    Column(gettext_lazy("Condición frente al IVA"), width=22),
+    Column(gettext_lazy("Protocolos"), "int", 10),
+    Column(gettext_lazy("Neto"), "money", 14),
+    Column(gettext_lazy("IVA"), "money", 13),
+    Column(gettext_lazy("Total"), "money", 14),
+    Column(gettext_lazy("Pago anticipado"), "money", 14),
+    Column(gettext_lazy("Saldo"), "money", 14),
+    Column(gettext_lazy("Estado de pago"), width=13),
+]
+
+
+def workorder_rows(
+    *, user: User, filters: dict[str, Any], ids: Sequence[int] | None = None
+) -> tuple[int, Iterator[tuple[Any, ...]]]:
+    """(row count, rows) of the work orders the user may see with these
+    filters, for accounting: net, IVA and total as numbers."""
+    qs = workorder_list_for(user=user, filters=_typed(filters))
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    total = qs.count()
+    values = qs.annotate(protocol_count=Count("protocol_links")).values_list(
+        "number",
+        "created_at",
+        "issued_at",
+        "status",
+        "veterinarian__full_name",
+        "billing_name",
+        "cuit",
+        "tax_condition",
+        "protocol_count",
+        "total",
+        "tax_total",
+        "advance_payment",
+        "payment_status",
+    )
+    statuses = dict(WorkOrderStatus.choices)
+    taxes = dict(TaxCondition.choices)
+    payments = dict(PaymentStatus.choices)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for (
+            number, created, issued, status, vet, billing, cuit, tax_condition,
+            protocols, amount, tax, advance, payment,
+        ) in values.iterator(chunk_size=CHUNK):  # fmt: skip
+            yield (
+                number, created, issued, statuses.get(status, status), vet,
+                billing, cuit, taxes.get(tax_condition, tax_condition), protocols,
+                amount - tax, tax, amount, advance, amount - advance,
+                payments.get(payment, payment),
+            )  # fmt: skip
+
+    return total, rows()
+
+
+def dataset_columns(dataset: str) -> list[Column]:
+    return PROTOCOL_COLUMNS if dataset == "protocols" else WORKORDER_COLUMNS
+
+
+def dataset_rows(
+    *, dataset: str, user: User, filters: dict[str, Any], ids: Sequence[int] | None
+) -> tuple[int, Iterator[tuple[Any, ...]]]:
+    source = protocol_rows if dataset == "protocols" else workorder_rows
+    return source(user=user, filters=filters, ids=ids)
+
+
+def dataset_title(dataset: str) -> str:
+    return _dataset(dataset).title
