@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from patolab.core.documents import StoredDocument
 from patolab.jobs.models import Job
 
 
@@ -27,10 +28,11 @@ CONTENT_TYPES = {
 }
 
 
-class Export(models.Model):
-    """A finished export file: a stored document (file, sha256, size) that only
-    its requester and admins may download until it expires. One per job: the
-    job row holds the request (dataset, format, filters) and its progress."""
+class Export(StoredDocument):
+    """A finished export file: a stored document of the one pipeline (file,
+    sha256, size, fingerprint of the request and writer version) that only its
+    requester and admins may download until it expires. One per job: the job
+    row holds the request (dataset, format, filters) and its progress."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="export")
@@ -44,10 +46,6 @@ class Export(models.Model):
     format = models.CharField(_("formato"), max_length=5, choices=ExportFormat.choices)
     filters = models.JSONField(_("filtros"), default=dict, blank=True)
     rows = models.PositiveIntegerField(_("filas"))
-    file = models.CharField(_("archivo"), max_length=255)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveBigIntegerField(_("tamaño"))
-    created_at = models.DateTimeField(_("generado"), auto_now_add=True)
     expires_at = models.DateTimeField(_("vence"), db_index=True)
     # Set by the cleanup task once the file is deleted.
     expired_at = models.DateTimeField(_("vencido"), null=True, blank=True)

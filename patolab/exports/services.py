@@ -4,7 +4,6 @@ store it, e-mail the link) and expire."""
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import tempfile
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from patolab.accounts.models import Role, User
 from patolab.accounts.permissions import require_role
+from patolab.core.documents import document_fingerprint
 from patolab.core.errors import ValidationFailed
 from patolab.jobs.models import Job
 from patolab.jobs.services import Progress, job_start
@@ -35,7 +35,7 @@ from .datasets import (
 )
 from .jobs import EXPORT_KIND
 from .models import Export, ExportFormat
-from .writers import write_csv, write_xlsx
+from .writers import WRITER_VERSION, write_csv, write_xlsx
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +78,11 @@ def export_request(
     }
     if ids is not None:
         params["ids"] = sorted({int(i) for i in ids})
-    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
-    digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    # The same request (same user, canonical parameters) joins the active job.
+    fingerprint = document_fingerprint(params, renderer=WRITER_VERSION)
     return job_start(
         kind=EXPORT_KIND,
-        target=f"exports.request:{user.pk}:{digest}",
+        target=f"exports.request:{user.pk}:{fingerprint[:32]}",
         params=params,
         user=user,
     )
@@ -166,6 +166,7 @@ def export_generate_execute(*, job: Job, progress: Progress) -> dict[str, Any]:
                     **({"ids": params["ids"]} if "ids" in params else {}),
                 },
                 rows=count,
+                fingerprint=document_fingerprint(params, renderer=WRITER_VERSION),
                 file=stored,
                 sha256=digest.hexdigest(),
                 size=size,

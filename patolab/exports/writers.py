@@ -25,6 +25,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+# Part of every export's fingerprint: bump when the files' layout changes.
+WRITER_VERSION = "exports-1"
+
 Kind = Literal["text", "int", "number", "money", "date", "datetime"]
 
 
