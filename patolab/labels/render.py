@@ -3,10 +3,11 @@
 No queries, no writes: callers pass `LabelData` and get PDF bytes. Output is
 deterministic (`invariant=1`), so the same data always gives the same SHA-256.
 
-Layout (one page per container): a text column on the left (protocol number,
-largest and never truncated; animal name and species shortened with an ellipsis;
-reception date; container "n/N") and a vector QR on the right that encodes the
-protocol's absolute URL. The QR keeps its 4-module quiet zone and its module size
+Layout (one page per container): a text column on the left, at least 2 mm from
+the label's edges (protocol number, largest and never truncated; the animal's
+name on one line, or on two when it needs them, shortened with an ellipsis only
+after that; species; "Rec." and the reception date; container "n/N") and a
+vector QR on the right that encodes the protocol's absolute URL. The QR keeps its 4-module quiet zone and its module size
 is snapped to whole printer dots of a 203 dpi thermal head when that still gives
 >= 0.4 mm, so every module prints as the same number of dots.
 
@@ -23,15 +24,15 @@ from datetime import date
 from functools import lru_cache
 
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from patolab.core.pdf.fonts import BOLD, register_fonts
+from patolab.core.pdf.fonts import BOLD, claim_glyphs, register_fonts
 from patolab.core.pdf.qr import QUIET_ZONE_MODULES, draw_qr_path, qr_modules
+from patolab.core.pdf.text import TextRun, break_lines, draw_runs, text_width
 
 # Bump when the printed layout changes: it is part of every label fingerprint,
 # so stored labels become stale and are regenerated.
-RENDERER_VERSION = "labels-3"
+RENDERER_VERSION = "labels-4"
 
 LABEL_WIDTH = 39 * mm
 LABEL_HEIGHT = 20 * mm
@@ -41,10 +42,12 @@ MIN_MODULE = 0.4 * mm
 # Blank band kept around the QR (outside its own quiet zone) against label
 # registration drift on the printer.
 QR_OUTER_MARGIN = 0.5 * mm
-TEXT_MARGIN = 1.2 * mm
+TEXT_MARGIN = 2 * mm  # from every edge of the label
 GAP = 0.6 * mm  # between the text column and the QR's quiet zone
 
 NUMBER_MAX_SIZE = 11.0
+NAME_SIZE = 7.0
+CAP_HEIGHT = 0.73  # of the bold face, in em
 NUMBER_MIN_SIZE = 4.0
 ELLIPSIS = "\u2026"
 
@@ -106,18 +109,29 @@ def qr_layout(url: str) -> QrLayout:
 def ellipsize(text: str, font: str, size: float, width: float) -> str:
     """`text`, cut and ended with an ellipsis so it fits `width` points."""
     text = " ".join(text.split())
-    if pdfmetrics.stringWidth(text, font, size) <= width:
+    if text_width(text, font, size) <= width:
         return text
     for end in range(len(text) - 1, 0, -1):
         candidate = text[:end].rstrip() + ELLIPSIS
-        if pdfmetrics.stringWidth(candidate, font, size) <= width:
+        if text_width(candidate, font, size) <= width:
             return candidate
     return ELLIPSIS
 
 
+def name_lines(text: str, font: str, size: float, width: float) -> list[str]:
+    """The animal's name on one line, or on two (the second ellipsized only
+    when even two lines are not enough)."""
+    text = " ".join(text.split())
+    if text_width(text, font, size) <= width:
+        return [text]
+    first = break_lines(text, font, size, width)[0][0]
+    rest = text[len(first) :].strip()
+    return [first, ellipsize(rest, font, size, width)] if rest else [first]
+
+
 def fit_size(text: str, font: str, width: float, max_size: float) -> float:
     """The largest font size <= max_size at which `text` fits `width` (never cut)."""
-    natural = pdfmetrics.stringWidth(text, font, max_size)
+    natural = text_width(text, font, max_size)
     if natural <= width:
         return max_size
     # Round down to a tenth of a point so the result really fits.
@@ -143,26 +157,23 @@ def _draw_label(canvas: Canvas, item: LabelData, n: int, layout: QrLayout) -> No
 
     x = TEXT_MARGIN
     width = qr_x - GAP - x
+    runs = []
     number_size = fit_size(item.protocol_number, BOLD, width, NUMBER_MAX_SIZE)
-    y = LABEL_HEIGHT - TEXT_MARGIN - number_size * 0.76  # cap height of Vera
-    canvas.setFont(BOLD, number_size)
-    canvas.drawString(x, y, item.protocol_number)
-
-    y -= 8.2
-    canvas.setFont(BOLD, 7)
-    canvas.drawString(x, y, ellipsize(item.animal_name, BOLD, 7, width))
-    y -= 7.6
-    canvas.setFont(BOLD, 6.5)
-    canvas.drawString(x, y, ellipsize(item.species, BOLD, 6.5, width))
-    y -= 7.4
-    received = item.received_on.strftime("%d/%m/%Y")
-    canvas.setFont(BOLD, fit_size(received, BOLD, width, 6.5))
-    canvas.drawString(x, y, received)
-
+    y = LABEL_HEIGHT - TEXT_MARGIN - number_size * CAP_HEIGHT
+    runs.append(TextRun(x, y, BOLD, number_size, item.protocol_number))
+    for line in name_lines(item.animal_name, BOLD, NAME_SIZE, width):
+        y -= 7.4
+        runs.append(TextRun(x, y, BOLD, NAME_SIZE, line))
+    y -= 7.0
+    runs.append(TextRun(x, y, BOLD, 6.5, ellipsize(item.species, BOLD, 6.5, width)))
+    received = "Rec. " + item.received_on.strftime("%d/%m/%Y")
+    y -= 6.9
+    runs.append(TextRun(x, y, BOLD, fit_size(received, BOLD, width, 6.5), received))
     count = f"{n}/{item.containers}"
     count_size = fit_size(count, BOLD, width, 8)
-    canvas.setFont(BOLD, count_size)
-    canvas.drawString(x, TEXT_MARGIN + 0.5, count)
+    # Raised by the slash's descent (0.09 em) so nothing prints below 2 mm.
+    runs.append(TextRun(x, TEXT_MARGIN + 0.1 * count_size, BOLD, count_size, count))
+    draw_runs(canvas, runs)
 
 
 def render_labels(items: list[LabelData]) -> bytes:
@@ -170,11 +181,16 @@ def render_labels(items: list[LabelData]) -> bytes:
     register_fonts()
     buffer = io.BytesIO()
     canvas = Canvas(
-        buffer, pagesize=(LABEL_WIDTH, LABEL_HEIGHT), invariant=1, pageCompression=0
+        buffer,
+        pagesize=(LABEL_WIDTH, LABEL_HEIGHT),
+        invariant=1,
+        pageCompression=1,
+        initialFontName=BOLD,
     )
     canvas.setTitle("Etiquetas")
     canvas.setAuthor("Patolab")
     canvas.setCreator("Patolab")
+    claim_glyphs(canvas, BOLD)
     for item in items:
         layout = qr_layout(item.url)
         for n in range(1, max(1, item.containers) + 1):

@@ -8,34 +8,36 @@ always gives the same bytes and the same SHA-256.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import (
-    Paragraph,
-    SimpleDocTemplate,
-    Spacer,
-    Table,
-    TableStyle,
-)
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import SimpleDocTemplate, Spacer
 
-from patolab.core.pdf.fonts import BOLD, REGULAR, register_fonts
-from patolab.core.pdf.styles import (
-    BRAND,
-    MUTED,
-    escape,
-    format_decimal,
-    format_money,
-    paragraph_styles,
+from patolab.core.pdf.fonts import BOLD, REGULAR, claim_glyphs, register_fonts
+from patolab.core.pdf.styles import BRAND, MUTED, format_decimal, format_money
+from patolab.core.pdf.text import (
+    Column,
+    FieldGrid,
+    Runs,
+    Table,
+    TableColumn,
+    TableStyle,
+    TextBlock,
+    TextRun,
+    draw_runs,
+    lines_height,
+    paragraph_lines,
+    text_width,
 )
 
 # Part of the fingerprint: bump it when the layout changes so cached PDFs are
 # regenerated with the new look.
-RENDERER_VERSION = "workorder-pdf/2"
+RENDERER_VERSION = "workorder-pdf/3"
 
 
 @dataclass(frozen=True)
@@ -84,157 +86,149 @@ class WorkOrderDocument:
     notes: str
 
 
-def _table_style(extra: list[tuple] | None = None) -> TableStyle:
-    return TableStyle(
-        [
-            ("FONTNAME", (0, 0), (-1, -1), REGULAR),
-            ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-            ("FONTNAME", (0, 0), (-1, 0), BOLD),
-            ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-            ("BACKGROUND", (0, 0), (-1, 0), BRAND),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#d5dbe1")),
-            ("TOPPADDING", (0, 0), (-1, -1), 3),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            *(extra or []),
-        ]
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN_X = 18 * mm
+MARGIN_Y = 16 * mm
+WIDTH = PAGE_WIDTH - 2 * MARGIN_X
+CELL = 8.5
+
+_TABLE = TableStyle(
+    font=REGULAR,
+    bold=BOLD,
+    size=CELL,
+    leading=10.5,
+    padding=3.0,
+    side=3.5,
+    header_color=BRAND,
+    header_text=colors.white,
+    rule=colors.HexColor("#d5dbe1"),
+)
+
+
+def _heading(title: str) -> TextBlock:
+    return TextBlock(
+        paragraph_lines(
+            title, font=BOLD, size=11, leading=15, width=WIDTH, color=BRAND, gap=8
+        )
     )
+
+
+def _header(data: WorkOrderDocument) -> Runs:
+    """Lab name on the left (wrapping), the document's identity on the right."""
+    name = paragraph_lines(
+        data.lab_name, font=BOLD, size=15, leading=19, width=0.6 * WIDTH, color=BRAND
+    )
+    right = [("ORDEN DE TRABAJO", BOLD)] + [
+        (text, REGULAR)
+        for text in (
+            f"N.º {data.number}",
+            f"Fecha: {data.date}",
+            f"Estado: {data.status}",
+        )
+    ]
+    height = max(lines_height(name), 12.0 * len(right)) + 6
+    runs = []
+    y = height
+    for line in name:
+        y -= line.leading
+        runs.append(TextRun(line.x, y + 4.5, line.font, line.size, line.text, BRAND))
+    y = height
+    for text, font in right:
+        text = str(text)
+        y -= 12.0
+        x = WIDTH - text_width(text, font, 9.5)
+        runs.append(TextRun(x, y + 2.5, font, 9.5, text))
+    return Runs(height, runs, [(0, WIDTH, 0.5, 1.0, BRAND)])
 
 
 def render_work_order(data: WorkOrderDocument) -> bytes:
     """A4 work order: lab header, number, status, veterinarian and billing data,
     protocols, priced lines, IVA per condition, advance payment and totals."""
     register_fonts()
-    styles = paragraph_styles()
-    base, small = styles["base"], styles["small"]
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
         pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
+        leftMargin=MARGIN_X,
+        rightMargin=MARGIN_X,
+        topMargin=MARGIN_Y,
+        bottomMargin=MARGIN_Y,
         title=f"Orden de trabajo {data.number}",
         author=data.lab_name,
         subject="Orden de trabajo",
         creator="Patolab",
         invariant=1,
+        initialFontName=REGULAR,
     )
-    width = doc.width
-    story: list = []
-
-    header = Table(
-        [
+    story: list[Any] = [_header(data), Spacer(1, 5 * mm)]
+    story.append(
+        FieldGrid(
             [
-                Paragraph(escape(data.lab_name), styles["title"]),
-                Paragraph(
-                    f"<b>ORDEN DE TRABAJO</b><br/>N.º {escape(data.number)}<br/>"
-                    f"Fecha: {escape(data.date)}<br/>Estado: {escape(data.status)}",
-                    styles["right"],
-                ),
-            ]
-        ],
-        colWidths=[width * 0.6, width * 0.4],
-    )
-    header.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, 0), 1, BRAND),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-            ]
+                ["Veterinario/a", data.veterinarian, "Razón social", data.billing_name],
+                ["Matrícula", data.veterinarian_license, "CUIT/CUIL", data.cuit],
+                [
+                    "Contacto",
+                    data.veterinarian_contact,
+                    "Condición IVA",
+                    data.tax_condition,
+                ],
+            ],
+            (
+                Column(0.16 * WIDTH, BOLD, CELL, 11.5, padding=6),
+                Column(0.34 * WIDTH, REGULAR, CELL, 11.5, padding=6),
+                Column(0.16 * WIDTH, BOLD, CELL, 11.5, padding=6),
+                Column(0.34 * WIDTH, REGULAR, CELL, 11.5, padding=6),
+            ),
+            row_gap=3,
         )
     )
-    story += [header, Spacer(1, 5 * mm)]
-
-    cell_style = ParagraphStyle("cell", parent=base, fontSize=8.5, leading=10.5)
-
-    def cell(text: str, limit: int) -> str | Paragraph:
-        # Plain strings are several times cheaper to lay out than Paragraphs;
-        # only text that may need wrapping pays for a Paragraph.
-        text = text or "—"
-        if len(text) <= limit and "\n" not in text:
-            return text
-        return Paragraph(escape(text), cell_style)
-
-    parties = Table(
-        [
-            [
-                "Veterinario/a",
-                cell(data.veterinarian, 34),
-                "Razón social",
-                cell(data.billing_name, 34),
-            ],
-            [
-                "Matrícula",
-                cell(data.veterinarian_license, 34),
-                "CUIT/CUIL",
-                cell(data.cuit, 34),
-            ],
-            [
-                "Contacto",
-                cell(data.veterinarian_contact, 34),
-                "Condición IVA",
-                cell(data.tax_condition, 34),
-            ],
-        ],
-        colWidths=[width * 0.16, width * 0.34, width * 0.16, width * 0.34],
-    )
-    parties.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
-                ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-                ("FONTNAME", (0, 0), (0, -1), BOLD),
-                ("FONTNAME", (2, 0), (2, -1), BOLD),
-            ]
-        )
-    )
-    story += [parties, Spacer(1, 3 * mm)]
-
+    story.append(Spacer(1, 3 * mm))
     if data.protocols:
-        story.append(Paragraph("Protocolos", styles["h2"]))
-        rows = [["Protocolo", "Análisis", "Animal", "Recibido"]]
-        rows += [
-            [p.code, p.analysis, cell(p.animal, 48), p.received] for p in data.protocols
-        ]
-        table = Table(
-            rows,
-            colWidths=[width * 0.18, width * 0.22, width * 0.42, width * 0.18],
-            repeatRows=1,
+        story.append(_heading("Protocolos"))
+        story.append(
+            Table(
+                ["Protocolo", "Análisis", "Animal", "Recibido"],
+                [
+                    [p.code, p.analysis, p.animal or "—", p.received]
+                    for p in data.protocols
+                ],
+                [
+                    TableColumn(WIDTH * 0.18),
+                    TableColumn(WIDTH * 0.22),
+                    TableColumn(WIDTH * 0.42),
+                    TableColumn(WIDTH * 0.18),
+                ],
+                _TABLE,
+            )
         )
-        table.setStyle(_table_style())
-        story.append(table)
-
-    story.append(Paragraph("Detalle", styles["h2"]))
-    rows = [["Código", "Descripción", "Cant.", "Precio unit.", "Desc. %", "Importe"]]
-    for line in data.lines:
-        rows.append(
+    story.append(_heading("Detalle"))
+    story.append(
+        Table(
+            ["Código", "Descripción", "Cant.", "Precio unit.", "Desc. %", "Importe"],
             [
-                line.code,
-                cell(line.description, 44),
-                str(line.quantity),
-                format_money(line.unit_price),
-                format_decimal(line.discount_percent) if line.discount_percent else "—",
-                format_money(line.amount),
-            ]
+                [
+                    line.code,
+                    line.description or "—",
+                    str(line.quantity),
+                    format_money(line.unit_price),
+                    format_decimal(line.discount_percent)
+                    if line.discount_percent
+                    else "—",
+                    format_money(line.amount),
+                ]
+                for line in data.lines
+            ],
+            [
+                TableColumn(WIDTH * 0.12),
+                TableColumn(WIDTH * 0.38),
+                TableColumn(WIDTH * 0.07, "right"),
+                TableColumn(WIDTH * 0.16, "right"),
+                TableColumn(WIDTH * 0.10, "right"),
+                TableColumn(WIDTH * 0.17, "right"),
+            ],
+            _TABLE,
         )
-    table = Table(
-        rows,
-        colWidths=[
-            width * 0.12,
-            width * 0.38,
-            width * 0.07,
-            width * 0.16,
-            width * 0.10,
-            width * 0.17,
-        ],
-        repeatRows=1,
     )
-    table.setStyle(_table_style([("ALIGN", (2, 0), (-1, -1), "RIGHT")]))
-    story.append(table)
     story.append(Spacer(1, 4 * mm))
 
     totals: list[list[str]] = [["Subtotal", format_money(data.subtotal)]]
@@ -257,43 +251,58 @@ def render_work_order(data: WorkOrderDocument) -> bytes:
             ["Saldo a pagar", format_money(data.balance)],
         ]
     total_row = next(i for i, row in enumerate(totals) if row[0].startswith("Total"))
-    totals_table = Table(totals, colWidths=[width * 0.30, width * 0.20], hAlign="RIGHT")
-    totals_table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
-                ("FONTSIZE", (0, 0), (-1, -1), 9),
-                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("FONTNAME", (0, total_row), (-1, total_row), BOLD),
-                ("LINEABOVE", (0, total_row), (-1, total_row), 0.75, BRAND),
-                ("FONTNAME", (0, -1), (-1, -1), BOLD),
-            ]
-        )
+    totals_table = Table(
+        None,
+        totals,
+        [TableColumn(WIDTH * 0.30), TableColumn(WIDTH * 0.20, "right")],
+        replace(_TABLE, size=9, leading=11),
+        bold_rows={total_row, len(totals) - 1},
+        rules=False,
+        rule_above={total_row},
     )
+    totals_table.hAlign = "RIGHT"
     story.append(totals_table)
     note = (
         "IVA discriminado (responsable inscripto)."
         if data.tax_discriminated
         else "Precios con IVA incluido."
     )
-    story += [Spacer(1, 2 * mm), Paragraph(note, small)]
+    story.append(
+        TextBlock(
+            paragraph_lines(
+                note, font=REGULAR, size=8, leading=10, width=WIDTH, color=MUTED, gap=6
+            )
+        )
+    )
     if data.notes:
-        story += [
-            Paragraph("Observaciones", styles["h2"]),
-            Paragraph(escape(data.notes), base),
-        ]
+        story.append(_heading("Observaciones"))
+        story.append(
+            TextBlock(
+                paragraph_lines(
+                    data.notes, font=REGULAR, size=9.5, leading=13, width=WIDTH
+                )
+            )
+        )
+    footer_left = f"{data.lab_name} · Orden {data.number}"
 
-    def footer(canvas, document) -> None:  # type: ignore[no-untyped-def]
-        canvas.saveState()
-        canvas.setFont(REGULAR, 7.5)
-        canvas.setFillColor(MUTED)
-        canvas.drawString(
-            doc.leftMargin, 10 * mm, f"{data.lab_name} · Orden {data.number}"
+    def footer(canvas: Canvas, document: Any) -> None:
+        if document.page == 1:
+            claim_glyphs(canvas, REGULAR, BOLD)
+        number = f"Página {document.page}"
+        draw_runs(
+            canvas,
+            [
+                TextRun(MARGIN_X, 10 * mm, REGULAR, 7.5, footer_left, MUTED),
+                TextRun(
+                    PAGE_WIDTH - MARGIN_X - text_width(number, REGULAR, 7.5),
+                    10 * mm,
+                    REGULAR,
+                    7.5,
+                    number,
+                    MUTED,
+                ),
+            ],
         )
-        canvas.drawRightString(
-            A4[0] - doc.rightMargin, 10 * mm, f"Página {document.page}"
-        )
-        canvas.restoreState()
 
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()

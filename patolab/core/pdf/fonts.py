@@ -31,7 +31,14 @@ import reportlab
 from reportlab import rl_config
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont, TTFontFace
+from reportlab.pdfbase.ttfonts import (
+    FF_NONSYMBOLIC,
+    FF_SYMBOLIC,
+    SUBSETN,
+    TTFont,
+    TTFontFace,
+    makeToUnicodeCMap,
+)
 from reportlab.pdfgen.canvas import Canvas
 
 FONT_DIR = Path(reportlab.__file__).resolve().parent / "fonts"
@@ -55,6 +62,13 @@ _FACES = (
 SPANISH_GLYPHS = "áéíóúÁÉÍÓÚñÑüÜ°·—–«»¿¡ºª×…"
 
 _STREAM_CACHE_MAX = 256  # per face; a document rarely needs more than one
+
+
+def _deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9)
+    return packer.compress(data) + packer.flush()
+
+
 _HINTING_TABLES = ("cvt ", "fpgm", "prep", "hdmx", "LTSH", "VDMX", "gasp")
 # Copyright, trademark and the licence's URL; the licence text itself (ID 13,
 # 2.3 KB) is dropped from embedded subsets, as fontTools' and HarfBuzz's
@@ -102,36 +116,43 @@ class _CachedFace(TTFontFace):  # type: ignore[misc]  # untyped library class
     same bytes, so caching them changes no output byte."""
 
     _streams: OrderedDict[tuple[int, ...], tuple[bytes, int]]
+    _parts: OrderedDict[tuple[str, tuple[int, ...]], tuple[bytes, bytes]]
     _lock: threading.Lock
 
-    def font_stream(self, subset: list[int]) -> tuple[bytes, int]:
-        key = tuple(subset)
+    def _memo(self, memo: OrderedDict[Any, Any], key: Any, build: Any) -> Any:
         with self._lock:
-            hit = self._streams.get(key)
+            hit = memo.get(key)
             if hit is not None:
-                self._streams.move_to_end(key)
+                memo.move_to_end(key)
                 return hit
-        raw = self.makeSubset(subset)
-        packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9)
-        entry = (packer.compress(raw) + packer.flush(), len(raw))
+        value = build()
         with self._lock:
-            self._streams[key] = entry
-            while len(self._streams) > _STREAM_CACHE_MAX:
-                self._streams.popitem(last=False)
-        return entry
+            memo[key] = value
+            while len(memo) > _STREAM_CACHE_MAX:
+                memo.popitem(last=False)
+        return value
+
+    def font_stream(self, subset: list[int]) -> tuple[bytes, int]:
+        def build() -> tuple[bytes, int]:
+            raw = self.makeSubset(subset)
+            return _deflate(raw), len(raw)
+
+        return self._memo(self._streams, tuple(subset), build)  # type: ignore[no-any-return]
+
+    def subset_parts(self, base: str, subset: list[int]) -> tuple[bytes, bytes]:
+        """The formatted /Widths array and the deflated ToUnicode map."""
+
+        def build() -> tuple[bytes, bytes]:
+            widths = " ".join(f"{self.getCharWidth(c):g}" for c in subset)
+            cmap = makeToUnicodeCMap(base, subset)
+            return f"[ {widths} ]".encode(), _deflate(cmap.encode("latin-1"))
+
+        return self._memo(self._parts, (base, tuple(subset)), build)  # type: ignore[no-any-return]
 
     def addSubsetObjects(self, doc: Any, fontname: str, subset: list[int]) -> Any:
         compressed, length1 = self.font_stream(subset)
-        stream = pdfdoc.PDFStream(
-            dictionary=pdfdoc.PDFDictionary(
-                {
-                    # A Filter entry tells PDFStream the content is encoded.
-                    "Filter": pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")]),
-                    "Length1": length1,
-                }
-            ),
-            content=compressed,
-        )
+        stream = _deflated_stream(compressed)
+        stream.dictionary["Length1"] = length1
         reference = doc.Reference(stream, f"fontFile:{self.name!r}({fontname})")
         descriptor = pdfdoc.PDFDictionary(
             {
@@ -152,6 +173,56 @@ class _CachedFace(TTFontFace):  # type: ignore[misc]  # untyped library class
         return doc.Reference(descriptor, "fontDescriptor:" + fontname)
 
 
+class _Literal(pdfdoc.PDFObject):  # type: ignore[misc]  # untyped library class
+    """Already formatted PDF (a cached /Widths array)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def format(self, document: Any) -> bytes:
+        return self.data
+
+
+def _deflated_stream(content: tuple[bytes, int] | bytes) -> pdfdoc.PDFStream:
+    data = content[0] if isinstance(content, tuple) else content
+    return pdfdoc.PDFStream(
+        dictionary=pdfdoc.PDFDictionary(
+            # A Filter entry tells PDFStream the content is encoded already.
+            {"Filter": pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])}
+        ),
+        content=data,
+    )
+
+
+class _CachedFont(TTFont):  # type: ignore[misc]  # untyped library class
+    """A TrueType font whose per-subset PDF parts (the /Widths array and the
+    deflated ToUnicode map) are built once per process, like its face's font
+    stream; formatting them was most of a one-page PDF's write time."""
+
+    def addObjects(self, doc: Any) -> None:
+        face: _CachedFace = self.face
+        state = self._assignState(doc)
+        state.frozen = 1
+        fonts = doc.idToObject["BasicFonts"].dict
+        for n, subset in enumerate(state.subsets):
+            internal = self.getSubsetInternalName(n, doc)[1:]
+            base = (SUBSETN(n) + b"+" + face.name + face.subfontNameX).decode("pdfdoc")
+            widths, cmap = face.subset_parts(base, subset)
+            font = pdfdoc.PDFTrueTypeFont()
+            font.Name = internal
+            font.BaseFont = base
+            font.FirstChar = 0
+            font.LastChar = len(subset) - 1
+            font.Widths = _Literal(widths)
+            font.ToUnicode = doc.Reference(
+                _deflated_stream(cmap), "toUnicodeCMap:" + base
+            )
+            font.FontDescriptor = face.addSubsetObjects(doc, base, subset)
+            doc.Reference(font, internal)
+            fonts[internal] = font
+        del self.state[doc]
+
+
 @cache
 def register_fonts() -> None:
     """Register the family once per process (idempotent, thread-safe enough:
@@ -160,7 +231,7 @@ def register_fonts() -> None:
     # the sake of 7-bit transports nobody uses for PDFs any more.
     rl_config.useA85 = 0
     for name, filename, style in _FACES:
-        font = TTFont(name, io.BytesIO(lean_font_bytes(filename, style)))
+        font = _CachedFont(name, io.BytesIO(lean_font_bytes(filename, style)))
         face = font.face
         face.__class__ = _CachedFace
         # Advance widths rounded to 0.1 of 1/1000 em (far below a printer dot)
@@ -169,6 +240,7 @@ def register_fonts() -> None:
         face.charWidths = {c: round(w, 1) for c, w in face.charWidths.items()}
         face.defaultWidth = round(face.defaultWidth, 1)
         face._streams = OrderedDict()
+        face._parts = OrderedDict()
         face._lock = threading.Lock()
         pdfmetrics.registerFont(font)
     addMapping(REGULAR, 0, 0, REGULAR)

@@ -14,7 +14,7 @@ vector path (one rectangle per horizontal run of dark modules).
 from __future__ import annotations
 
 import itertools
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -37,10 +37,8 @@ LEVELS = {
     "Q": QRErrorCorrectLevel.Q,
     "H": QRErrorCorrectLevel.H,
 }
-_RUN5 = re.compile(r"00000+|11111+")  # faster than 0{5,}|1{5,}
-_FINDER = ("10111010000", "00001011101")  # neither overlaps itself
-_DARK_RUN = re.compile(r"1+")
 QUIET_ZONE_MODULES = 4  # ISO/IEC 18004 quiet zone
+_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 
 
 def _row_int(row: list[bool]) -> int:
@@ -61,21 +59,86 @@ def _generator(ec_count: int) -> QRPolynomial:
 
 
 @cache
-def _generator_logs(ec_count: int) -> tuple[int, ...]:
-    return tuple(LOG_TABLE[c] for c in _generator(ec_count).num[1:])
+def _rs_rows(ec_count: int) -> tuple[int, ...]:
+    """For each leading factor, the generator times that factor as one big int
+    of `ec_count` bytes: long division becomes a shift and an XOR per byte."""
+    gen = [LOG_TABLE[c] for c in _generator(ec_count).num[1:]]
+    rows = [0]
+    for factor in range(1, 256):
+        lf = LOG_TABLE[factor]
+        rows.append(
+            int.from_bytes(bytes(EXP_TABLE[(lf + g) % 255] for g in gen), "big")
+        )
+    return tuple(rows)
 
 
 def _ec_bytes(data: list[int], ec_count: int) -> list[int]:
     """Reed-Solomon remainder by table-driven long division."""
-    gen = _generator_logs(ec_count)
-    rem = [0] * ec_count
+    rows = _rs_rows(ec_count)
+    shift = 8 * (ec_count - 1)
+    mask = (1 << (8 * ec_count)) - 1
+    rem = 0
     for byte in data:
-        factor = byte ^ rem[0]
-        rem = [*rem[1:], 0]
-        if factor:
-            lf = LOG_TABLE[factor]
-            rem = [r ^ EXP_TABLE[(lf + g) % 255] for r, g in zip(rem, gen, strict=True)]
-    return rem
+        rem = ((rem << 8) & mask) ^ rows[(rem >> shift) ^ byte]
+    return list(rem.to_bytes(ec_count, "big"))
+
+
+@cache
+def _blocks(version: int, level: int) -> tuple[tuple[int, int], ...]:
+    """(data codewords, total codewords) of each block."""
+    return tuple(
+        (b.dataCount, b.totalCount) for b in QRRSBlock.getRSBlocks(version, level)
+    )
+
+
+def _byte_mode_version(length: int, level: int) -> int:
+    for version in range(1, 41):
+        length_bits = 8 if version < 10 else 16
+        capacity = 8 * sum(d for d, _ in _blocks(version, level))
+        if 4 + length_bits + 8 * length <= capacity:
+            return version
+    raise ValueError("code length overflow")
+
+
+def _byte_mode_payload(data: bytes, version: int, level: int) -> list[int]:
+    """Data codewords of one byte-mode segment (mode, length, bytes,
+    terminator, bit padding and pad codewords), as ISO/IEC 18004 lays them."""
+    length_bits = 8 if version < 10 else 16
+    capacity = 8 * sum(d for d, _ in _blocks(version, level))
+    bits = (((0b0100 << length_bits) | len(data)) << (8 * len(data))) | int.from_bytes(
+        data, "big"
+    )
+    count = 4 + length_bits + 8 * len(data)
+    terminator = min(4, capacity - count)
+    bits <<= terminator
+    count += terminator
+    padding = -count % 8
+    bits <<= padding
+    count += padding
+    payload = list(bits.to_bytes(count // 8, "big"))
+    pads = itertools.cycle((QRCode.PAD0, QRCode.PAD1))
+    while len(payload) * 8 < capacity:
+        payload.append(next(pads))
+    return payload
+
+
+def _interleave(version: int, level: int, payload: list[int]) -> list[int]:
+    dc: list[list[int]] = []
+    ec: list[list[int]] = []
+    offset = 0
+    for data_count, total in _blocks(version, level):
+        chunk = payload[offset : offset + data_count]
+        offset += data_count
+        dc.append(chunk)
+        ec.append(_ec_bytes(chunk, total - data_count))
+    return [
+        d
+        for group in itertools.chain(
+            itertools.zip_longest(*dc), itertools.zip_longest(*ec)
+        )
+        for d in group
+        if d is not None
+    ]
 
 
 def _codewords(version: int, level: int, qr: QRCode) -> list[int]:
@@ -96,22 +159,7 @@ def _codewords(version: int, level: int, qr: QRCode) -> list[int]:
     pads = itertools.cycle((QRCode.PAD0, QRCode.PAD1))
     while len(payload) * 8 < capacity:
         payload.append(next(pads))
-    dc: list[list[int]] = []
-    ec: list[list[int]] = []
-    offset = 0
-    for block in blocks:
-        chunk = payload[offset : offset + block.dataCount]
-        offset += block.dataCount
-        dc.append(chunk)
-        ec.append(_ec_bytes(chunk, block.totalCount - block.dataCount))
-    return [
-        d
-        for group in itertools.chain(
-            itertools.zip_longest(*dc), itertools.zip_longest(*ec)
-        )
-        for d in group
-        if d is not None
-    ]
+    return _interleave(version, level, payload)
 
 
 @dataclass(frozen=True)
@@ -125,6 +173,22 @@ class _Template:
     func_blank: tuple[int, ...]
     masks: tuple[tuple[int, ...], ...]
     func_final: tuple[tuple[int, ...], ...]
+    # Index into the codeword bit string (or its length, for a light module)
+    # of every cell, row by row (right to left) and column by column.
+    row_order: tuple[int, ...]
+    col_order: tuple[int, ...]
+    # For the penalty: every row (and every column) laid end to end as one
+    # integer, in the order of `row_order` (`col_order`).
+    blank_rows: int
+    blank_cols: int
+    mask_rows: tuple[int, ...]
+    mask_cols: tuple[int, ...]
+    final_rows: tuple[int, ...]
+    # Window starts that stay inside one line, for runs of 5, finder-like
+    # patterns of 11 and 2x2 blocks.
+    valid5: int
+    valid11: int
+    valid2: int
 
 
 @cache
@@ -152,58 +216,135 @@ def _template(version: int, level: int) -> _Template:
         finals.append(
             tuple(_row_int(row) & ~data_pos[r] for r, row in enumerate(qr.modules))
         )
-    return _Template(n, positions, tuple(data_pos), blank, tuple(masks), tuple(finals))
+    return _Template(
+        n,
+        positions,
+        tuple(data_pos),
+        blank,
+        tuple(masks),
+        tuple(finals),
+        *_cell_orders(positions, n),
+        _pack(blank, n),
+        _pack(_transpose(blank, n), n),
+        tuple(_pack(rows, n) for rows in masks),
+        tuple(_pack(_transpose(rows, n), n) for rows in masks),
+        tuple(_pack(rows, n) for rows in finals),
+        _windows(n, 5),
+        _windows(n, 11),
+        _windows(n, 2) & ((1 << (n * n - n)) - 1),
+    )
 
 
-def _penalty(rows: list[int], n: int) -> int:
-    """ISO/IEC 18004 mask penalty (rules 1 to 4) on row bitmasks."""
-    lines = [format(x, f"0{n}b") for x in rows]
-    columns = ["".join(col) for col in zip(*lines, strict=True)]
-    text = "2".join(lines + columns)
-    score = sum(len(run) - 2 for run in _RUN5.findall(text))
-    score += 40 * sum(text.count(pattern) for pattern in _FINDER)
-    full = (1 << n) - 1
-    inner = (1 << (n - 1)) - 1
-    for a, b in itertools.pairwise(rows):
-        same = (full ^ (a ^ b)) & (full ^ (a ^ (a >> 1))) & (full ^ (b ^ (b >> 1)))
-        score += 3 * (same & inner).bit_count()
-    dark = sum(x.bit_count() for x in rows)
+def _pack(lines: Sequence[int], n: int) -> int:
+    """Lines of n bits (bit c = position c) end to end, the first line as the
+    most significant: the same order as `_Template.row_order` strings."""
+    return int("".join(format(x, f"0{n}b") for x in lines), 2)
+
+
+def _windows(n: int, width: int) -> int:
+    """Bits p of an n-line packing where a window p..p+width-1 fits in its line."""
+    line = (1 << (n - width + 1)) - 1
+    return sum(line << (i * n) for i in range(n))
+
+
+def _cell_orders(
+    positions: Sequence[tuple[int, int]], n: int
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    light = len(positions)
+    index = {cell: i for i, cell in enumerate(positions)}
+    rows = tuple(
+        index.get((c, r), light) for r in range(n) for c in range(n - 1, -1, -1)
+    )
+    cols = tuple(
+        index.get((c, r), light) for c in range(n) for r in range(n - 1, -1, -1)
+    )
+    return rows, cols
+
+
+def _transpose(rows: Sequence[int], n: int) -> tuple[int, ...]:
+    cols = [0] * n
+    for r, row in enumerate(rows):
+        for c in range(n):
+            if row >> c & 1:
+                cols[c] |= 1 << r
+    return tuple(cols)
+
+
+_FINDER_BITS = (0b10111010000, 0b00001011101)  # both readings of 1:1:3:1:1
+
+
+def _penalty(rows: int, cols: int, tpl: _Template) -> int:
+    """ISO/IEC 18004 mask penalty (rules 1 to 4), bit-parallel on every row
+    (and column) at once: runs and patterns are found with shifts and masks
+    of one integer per direction instead of per line and per module."""
+    n = tpl.n
+    score = 0
+    for lines in (rows, cols):
+        # Rule 1: a run of L >= 5 equal modules scores L - 2: (L - 4) windows
+        # of five equal modules, plus 2 per run (a group of such windows).
+        same = ~(lines ^ (lines >> 1))
+        fives = same & (same >> 1) & (same >> 2) & (same >> 3) & tpl.valid5
+        score += fives.bit_count() + 2 * (fives & ~(fives << 1)).bit_count()
+        # Rule 3: 1:1:3:1:1 with four light modules on a side, both ways.
+        for pattern in _FINDER_BITS:
+            found = tpl.valid11
+            for k in range(11):
+                shifted = lines >> k
+                found &= shifted if pattern >> k & 1 else ~shifted
+            score += 40 * found.bit_count()
+    # Rule 2: 2x2 blocks of one colour (row p and row p + 1 are n bits apart).
+    below = rows >> n
+    blocks = (
+        ~(rows ^ below) & ~(rows ^ (rows >> 1)) & ~(below ^ (below >> 1)) & tpl.valid2
+    )
+    score += 3 * blocks.bit_count()
+    # Rule 4: balance of dark modules.
+    dark = rows.bit_count()
     score += 10 * (abs(100 * dark // (n * n) - 50) // 5)
     return score
+
+
+def _encode(value: str, level: int) -> tuple[int, list[int]]:
+    """(version, interleaved codewords). Byte mode is packed here directly;
+    numeric and alphanumeric values go through ReportLab's segment writers."""
+    if value.isdigit() or set(value) <= _ALNUM:
+        qr = QRCode(None, level)
+        qr.addData(value)
+        version = qr.calculate_version()
+        return version, _codewords(version, level, qr)
+    data = value.encode("utf-8")
+    version = _byte_mode_version(len(data), level)
+    return version, _interleave(
+        version, level, _byte_mode_payload(data, version, level)
+    )
 
 
 @lru_cache(maxsize=4096)
 def qr_rows(value: str, level: str = "M") -> tuple[str, ...]:
     """The symbol (no quiet zone) as strings of "0"/"1", one per row, left to
     right. Cached per value: every container label of a protocol shares it."""
-    qr = QRCode(None, LEVELS[level])
-    qr.addData(value)
-    version = qr.calculate_version()
+    version, codewords = _encode(value, LEVELS[level])
     tpl = _template(version, LEVELS[level])
-    data = [0] * tpl.n
-    index = 0
-    positions = tpl.positions
-    for byte in _codewords(version, LEVELS[level], qr):
-        for shift in range(7, -1, -1):
-            if byte >> shift & 1:
-                c, r = positions[index]
-                data[r] |= 1 << c
-            index += 1
+    n = tpl.n
+    # Place the bits with two C-level permutations of the bit string (one per
+    # direction) instead of a Python loop over every module.
+    bits = bytes(codewords).hex()
+    stream = format(int(bits, 16), f"0{4 * len(bits)}b").ljust(len(tpl.positions), "0")
+    stream += "0"
+    data_rows = int("".join(map(stream.__getitem__, tpl.row_order)), 2)
+    data_cols = int("".join(map(stream.__getitem__, tpl.col_order)), 2)
     best = min(
         range(8),
         key=lambda m: _penalty(
-            [
-                f | (d ^ k)
-                for f, d, k in zip(tpl.func_blank, data, tpl.masks[m], strict=True)
-            ],
-            tpl.n,
+            tpl.blank_rows | (data_rows ^ tpl.mask_rows[m]),
+            tpl.blank_cols | (data_cols ^ tpl.mask_cols[m]),
+            tpl,
         ),
     )
-    rows = [
-        f | (d ^ k)
-        for f, d, k in zip(tpl.func_final[best], data, tpl.masks[best], strict=True)
-    ]
-    return tuple(format(x, f"0{tpl.n}b")[::-1] for x in rows)
+    symbol = format(
+        tpl.final_rows[best] | (data_rows ^ tpl.mask_rows[best]), f"0{n * n}b"
+    )
+    return tuple(symbol[i : i + n][::-1] for i in range(0, n * n, n))
 
 
 def qr_modules(value: str, level: str = "M") -> int:
@@ -217,11 +358,19 @@ def _path_ops(value: str, level: str, quiet: int) -> str:
     at the bottom-left corner of the quiet zone: one `re` per horizontal run."""
     rows = qr_rows(value, level)
     n = len(rows)
+    # Rows joined by a light separator, then split on light modules: every
+    # non-empty part is one run, and its offset gives its row and column.
+    text = "0".join(rows)
+    width = n + 1
+    top = n + quiet - 1
     ops = []
-    for r, line in enumerate(rows):
-        row_y = n + quiet - 1 - r
-        for run in _DARK_RUN.finditer(line):
-            ops.append(f"{quiet + run.start()} {row_y} {run.end() - run.start()} 1 re")
+    position = 0
+    for part in text.split("0"):
+        if part:
+            row, column = divmod(position, width)
+            ops.append(f"{quiet + column} {top - row} {len(part)} 1 re")
+            position += len(part)
+        position += 1
     return "\n".join(ops)
 
 

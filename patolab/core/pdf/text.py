@@ -113,8 +113,18 @@ def paragraph_lines(
     keep: int = 0,
 ) -> list[TextLine]:
     """Lines of one paragraph; `align` is left, right, centre or justify."""
+    text = str(text)  # lazy translations, numbers
     lines = []
-    for i, (line, natural, last) in enumerate(break_lines(text, font, size, width)):
+    natural = text_width(text, font, size) if "\n" not in text else width + 1
+    broken = (
+        [(text, natural, True)]
+        if natural <= width
+        and "  " not in text
+        and "\t" not in text
+        and text == text.strip()
+        else break_lines(text, font, size, width)
+    )
+    for i, (line, natural, last) in enumerate(broken):
         x = 0.0
         word_space = 0.0
         if align == "right":
@@ -150,6 +160,9 @@ def _escape_code(code: int) -> str:
     return f"\\{code:03o}"
 
 
+_TABLES: dict[tuple[str, bytes], tuple[dict[int, str], frozenset[str]]] = {}
+
+
 def _encoder(canvas: Canvas, font: str) -> tuple[str, dict[int, str], frozenset[str]]:
     """For this document and font: the subset-0 resource name and a
     `str.translate` table from the characters every document claims (ASCII and
@@ -161,73 +174,110 @@ def _encoder(canvas: Canvas, font: str) -> tuple[str, dict[int, str], frozenset[
         doc = canvas._doc
         chars = _PRINTABLE + SPANISH_GLYPHS
         parts = face.splitString(chars, doc)
-        table: dict[int, str] = {}
-        if len(parts) == 1 and parts[0][0] == 0:
-            table = {
-                ord(ch): _escape_code(code)
-                for ch, code in zip(chars, parts[0][1], strict=True)
-            }
-        entry = cache[font] = (
-            face.getSubsetInternalName(0, doc),
-            table,
-            frozenset(chr(c) for c in table),
-        )
+        codes = parts[0][1] if len(parts) == 1 and parts[0][0] == 0 else b""
+        # The codes are the same in every document that claimed the glyphs
+        # first, so the table is built once per process.
+        table = _TABLES.get((font, codes))
+        if table is None:
+            mapping = (
+                {
+                    ord(ch): _escape_code(code)
+                    for ch, code in zip(chars, codes, strict=True)
+                }
+                if codes
+                else {}
+            )
+            table = _TABLES[(font, codes)] = (mapping, frozenset(map(chr, mapping)))
+        entry = cache[font] = (face.getSubsetInternalName(0, doc), *table)
     return entry
 
 
+_FILL_OPS: dict[tuple[float, float, float], str] = {}
+
+
 def _fill_op(color: Color) -> str:
-    return f"{color.red:.4g} {color.green:.4g} {color.blue:.4g} rg"
+    key = (color.red, color.green, color.blue)
+    op = _FILL_OPS.get(key)
+    if op is None:
+        op = _FILL_OPS[key] = f"{key[0]:.4g} {key[1]:.4g} {key[2]:.4g} rg"
+    return op
+
+
+@dataclass(frozen=True, slots=True)
+class TextRun:
+    """A string at an absolute baseline position."""
+
+    x: float
+    y: float
+    font: str
+    size: float
+    text: str
+    color: Color = black
+    word_space: float = 0.0
+
+
+def draw_runs(canvas: Canvas, runs: Iterable[TextRun], dy: float = 0.0) -> None:
+    """Draw `runs` as one text object, written as PDF operators directly with
+    the text encoded by one `str.translate` per run (ReportLab's text object
+    re-encodes character by character). A run with a character outside the
+    claimed set goes through ReportLab's text object instead."""
+    ops = ["BT"]
+    font: tuple[str, float] | None = None
+    color: Color | None = None
+    word_space = 0.0
+    for run in runs:
+        if not run.text:
+            continue
+        name, table, known = _encoder(canvas, run.font)
+        if not known.issuperset(run.text):
+            ops.append("ET")
+            canvas._code.append("\n".join(ops))
+            ops = ["BT"]
+            font, color, word_space = None, None, 0.0
+            fallback = canvas.beginText(run.x, run.y + dy)
+            fallback.setFont(run.font, run.size)
+            fallback.setFillColor(run.color)
+            fallback.setWordSpace(run.word_space)
+            fallback.textOut(run.text)
+            canvas.drawText(fallback)
+            continue
+        if (run.font, run.size) != font:
+            font = (run.font, run.size)
+            ops.append(f"{name} {run.size:g} Tf")
+        if run.color is not color:
+            color = run.color
+            ops.append(_fill_op(run.color))
+        if run.word_space != word_space:
+            word_space = run.word_space
+            ops.append(f"{word_space:.3f} Tw")
+        ops.append(
+            f"1 0 0 1 {run.x:.2f} {run.y + dy:.2f} Tm ({run.text.translate(table)}) Tj"
+        )
+    ops.append("ET")
+    canvas._code.append("\n".join(ops))
 
 
 def draw_lines(
     canvas: Canvas, lines: Iterable[TextLine], x: float, top: float
 ) -> float:
-    """Draw `lines` from `top` down as one text object; returns the bottom.
-
-    Lines are written as PDF operators directly, the text encoded with one
-    `str.translate` (ReportLab's text object re-encodes character by
-    character); a line with a character outside the claimed set goes through
-    ReportLab's text object instead.
-    """
-    ops = ["BT"]
-    font: tuple[str, float] | None = None
-    color: Color | None = None
-    word_space = 0.0
+    """Draw `lines` from `top` down (see `draw_runs`); returns the bottom."""
+    runs = []
     y = top
     for line in lines:
         y -= line.gap + line.leading
-        if not line.text:
-            continue
         baseline = y + (line.leading - (ASCENT + DESCENT) * line.size) / 2
-        baseline += DESCENT * line.size
-        name, table, known = _encoder(canvas, line.font)
-        if not known.issuperset(line.text):
-            ops.append("ET")
-            canvas._code.append("\n".join(ops))
-            ops = ["BT"]
-            font, color, word_space = None, None, 0.0
-            fallback = canvas.beginText(x + line.x, baseline)
-            fallback.setFont(line.font, line.size)
-            fallback.setFillColor(line.color)
-            fallback.setWordSpace(line.word_space)
-            fallback.textOut(line.text)
-            canvas.drawText(fallback)
-            continue
-        if (line.font, line.size) != font:
-            font = (line.font, line.size)
-            ops.append(f"{name} {line.size:g} Tf")
-        if line.color is not color:
-            color = line.color
-            ops.append(_fill_op(line.color))
-        if line.word_space != word_space:
-            word_space = line.word_space
-            ops.append(f"{word_space:.3f} Tw")
-        ops.append(
-            f"1 0 0 1 {x + line.x:.2f} {baseline:.2f} Tm "
-            f"({line.text.translate(table)}) Tj"
+        runs.append(
+            TextRun(
+                x + line.x,
+                baseline + DESCENT * line.size,
+                line.font,
+                line.size,
+                line.text,
+                line.color,
+                line.word_space,
+            )
         )
-    ops.append("ET")
-    canvas._code.append("\n".join(ops))
+    draw_runs(canvas, runs)
     return y
 
 
@@ -338,3 +388,193 @@ class FieldGrid(Flowable):  # type: ignore[misc]  # untyped library class
             canvas.setStrokeColor(color)
             canvas.setLineWidth(width)
             canvas.line(0, 0.5, self.width, 0.5)
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    width: float
+    align: str = "left"  # or "right"
+
+
+@dataclass(frozen=True)
+class TableStyle:
+    font: str
+    bold: str
+    size: float = 8.5
+    leading: float = 10.5
+    padding: float = 3.0  # above and below each row
+    side: float = 6.0  # left and right inside each cell
+    header_color: Color = black
+    header_text: Color = black
+    rule: Color = black
+
+
+class Table(Flowable):  # type: ignore[misc]  # untyped library class
+    """A header row on a coloured band and body rows with a thin rule below
+    each; cells wrap in their column. Splits between rows, repeating the
+    header. `bold_rows` are body rows (indexes) printed in the bold face."""
+
+    def __init__(
+        self,
+        header: Sequence[str] | None,
+        rows: Sequence[Sequence[str]],
+        columns: Sequence[TableColumn],
+        style: TableStyle,
+        *,
+        bold_rows: Iterable[int] = (),
+        rules: bool = True,
+        rule_above: Iterable[int] = (),
+    ) -> None:
+        super().__init__()
+        self.columns = list(columns)
+        self.style = style
+        self.rules = rules
+        self.rule_above = set(rule_above)
+        bold = set(bold_rows)
+        self.header = (
+            self._layout(header, style.bold, style.header_text) if header else None
+        )
+        self.rows = [
+            self._layout(row, style.bold if i in bold else style.font, black)
+            for i, row in enumerate(rows)
+        ]
+        self.indexes = list(range(len(self.rows)))
+        self.width = sum(c.width for c in self.columns)
+
+    def _layout(
+        self, row: Sequence[str], font: str, color: Color
+    ) -> tuple[float, list[TextRun]]:
+        """Runs relative to the row's top-left corner, and the row's height."""
+        st = self.style
+        cells = []
+        tallest = 0.0
+        x = 0.0
+        for text, column in zip(row, self.columns, strict=False):
+            lines = paragraph_lines(
+                text,
+                font=font,
+                size=st.size,
+                leading=st.leading,
+                width=column.width - 2 * st.side,
+                color=color,
+                align=column.align,
+            )
+            cells.append((x + st.side, lines))
+            tallest = max(tallest, lines_height(lines))
+            x += column.width
+        runs = []
+        for cell_x, lines in cells:
+            y = -st.padding
+            for line in lines:
+                y -= line.leading
+                baseline = y + (line.leading - (ASCENT + DESCENT) * line.size) / 2
+                runs.append(
+                    TextRun(
+                        cell_x + line.x,
+                        baseline + DESCENT * line.size,
+                        line.font,
+                        line.size,
+                        line.text,
+                        line.color,
+                    )
+                )
+        return tallest + 2 * self.style.padding, runs
+
+    def _height(self, indexes: Sequence[int]) -> float:
+        head = self.header[0] if self.header else 0.0
+        return head + sum(self.rows[i][0] for i in indexes)
+
+    def wrap(
+        self, available_width: float, available_height: float
+    ) -> tuple[float, float]:
+        self.height = self._height(self.indexes)
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Any]:
+        used = self.header[0] if self.header else 0.0
+        fit = 0
+        for i in self.indexes:
+            used += self.rows[i][0]
+            if used > available_height + 1e-6:
+                break
+            fit += 1
+        if fit == 0 or fit >= len(self.indexes):
+            return []
+        first, rest = self._copy(self.indexes[:fit]), self._copy(self.indexes[fit:])
+        return [first, rest]
+
+    def _copy(self, indexes: list[int]) -> Table:
+        part = Table.__new__(Table)
+        Flowable.__init__(part)
+        part.__dict__.update(
+            {
+                k: v
+                for k, v in self.__dict__.items()
+                if k
+                in (
+                    "columns",
+                    "style",
+                    "rules",
+                    "rule_above",
+                    "header",
+                    "rows",
+                    "width",
+                )
+            }
+        )
+        part.indexes = indexes
+        return part
+
+    def draw(self) -> None:
+        canvas = self.canv
+        st = self.style
+        top = self._height(self.indexes)
+        if self.header:
+            height, header_runs = self.header
+            canvas.setFillColor(st.header_color)
+            canvas.rect(0, top - height, self.width, height, stroke=0, fill=1)
+            draw_runs(canvas, header_runs, top)
+            top -= height
+        canvas.setStrokeColor(st.rule)
+        canvas.setLineWidth(0.25)
+        for i in self.indexes:
+            height, row_runs = self.rows[i]
+            draw_runs(canvas, row_runs, top)
+            if i in self.rule_above:
+                canvas.setStrokeColor(st.header_color)
+                canvas.setLineWidth(0.75)
+                canvas.line(0, top, self.width, top)
+                canvas.setStrokeColor(st.rule)
+                canvas.setLineWidth(0.25)
+            top -= height
+            if self.rules:
+                canvas.line(0, top, self.width, top)
+
+
+class Runs(Flowable):  # type: ignore[misc]  # untyped library class
+    """Fixed layout in the flow: text runs (y from the flowable's bottom) and
+    horizontal rules `(x1, x2, y, width, colour)`, `height` points tall."""
+
+    def __init__(
+        self,
+        height: float,
+        runs: Sequence[TextRun],
+        rules: Sequence[tuple[float, float, float, float, Color]] = (),
+    ) -> None:
+        super().__init__()
+        self.height = height
+        self.runs = list(runs)
+        self.rules = list(rules)
+
+    def wrap(
+        self, available_width: float, available_height: float
+    ) -> tuple[float, float]:
+        self.width = available_width
+        return available_width, self.height
+
+    def draw(self) -> None:
+        for x1, x2, y, width, color in self.rules:
+            self.canv.setStrokeColor(color)
+            self.canv.setLineWidth(width)
+            self.canv.line(x1, y, x2, y)
+        draw_runs(self.canv, self.runs)

@@ -67,12 +67,48 @@ def test_long_protocol_number_is_shrunk_never_truncated() -> None:
         assert number in text
 
 
-def test_long_animal_name_is_shortened_with_an_ellipsis() -> None:
+def test_long_animal_name_takes_two_lines_then_an_ellipsis() -> None:
     text = pdf_pages(render_labels([item(animal_name=LONG_NAME, containers=1)]))[0][2]
-    line = next(line for line in text.splitlines() if line.startswith("Firulais"))
-    assert line.endswith(ELLIPSIS)
-    assert len(line) < len(LONG_NAME)
+    lines = text.splitlines()
+    first = lines.index("Firulais")
+    assert lines[first + 1].startswith("Bartolomé")
+    assert lines[first + 1].endswith(ELLIPSIS)
     assert "HP 26/1234" in text
+    assert "Canino" in text
+
+
+def test_a_name_that_fits_in_two_lines_is_printed_whole() -> None:
+    text = pdf_pages(
+        render_labels([item(animal_name="Firulais Bartolomé", containers=1)])
+    )[0][2]
+    assert "Firulais\nBartolomé\n" in text
+    assert ELLIPSIS not in text
+
+
+def test_the_date_says_it_is_the_reception_date() -> None:
+    text = pdf_pages(render_labels([item(containers=1)]))[0][2]
+    assert "Rec. 28/11/2026" in text
+
+
+@pytest.mark.parametrize("name", ["Ñandú", LONG_NAME, "W" * 60])
+def test_text_keeps_2_mm_from_the_label_edges(name: str) -> None:
+    data = item(protocol_number="HP 26/123456", animal_name=name, containers=12)
+    x, _y = qr_origin(qr_layout(data.url))
+    image = render_pages(render_labels([data]), scale=600 / 72)[0]
+    s = 600 / 72
+    band = round(2 * mm * s) - 1
+    _width, height = image.size
+    text_right = round(x * s)  # the QR (with its own quiet zone) starts here
+    pixels = image.load()
+    dark = [
+        (px, py)
+        for px in range(text_right)
+        for py in range(height)
+        if (px < band or py < band or py >= height - band) and pixels[px, py] < 128
+    ]
+    assert dark == []
+    # Not vacuous: there is text just inside the margin.
+    assert any(pixels[px, band + 2] < 128 for px in range(band, text_right))
 
 
 def test_every_page_qr_decodes_to_the_protocol_url_at_203_dpi() -> None:
@@ -152,3 +188,9 @@ def test_protocol_number_font_fits_the_text_column() -> None:
 
 def test_same_data_renders_the_same_bytes() -> None:
     assert render_labels([item()]) == render_labels([item()])
+
+
+def test_a_label_page_is_small_with_its_font_embedded() -> None:
+    single = render_labels([item(animal_name=LONG_NAME, containers=1)])
+    assert len(single) <= 12 * 1024
+    assert b"/FontFile2" in single

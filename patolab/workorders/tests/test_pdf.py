@@ -187,3 +187,9 @@ def open_pdf(pdf: WorkOrderPdf) -> bytes:
 
     with default_storage.open(pdf.file, "rb") as handle:
         return handle.read()
+
+
+def test_work_order_pdf_is_small_with_its_fonts_embedded():
+    data = render_work_order(sample())
+    assert len(data) <= 22 * 1024
+    assert data.count(b"/FontFile2") == 2
