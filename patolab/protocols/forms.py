@@ -156,6 +156,31 @@ class ProtocolFilterForm(SpanishErrorsMixin, forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
+    veterinarian = forms.ModelChoiceField(
+        label=_("Veterinario/a"),
+        required=False,
+        queryset=Veterinarian.objects.order_by("full_name"),
+        empty_label=_("Todos"),
+    )
+    overdue = forms.BooleanField(label=_("Solo atrasados"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Ordenar por"),
+        required=False,
+        choices=[
+            ("-date", _("Fecha: más recientes primero")),
+            ("date", _("Fecha: más antiguos primero")),
+            ("-number", _("Número: mayor primero")),
+            ("number", _("Número: menor primero")),
+        ],
+    )
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if user is not None and user.is_veterinarian:
+            # A veterinarian only sees their own protocols, never late flags.
+            del self.fields["veterinarian"]
+            del self.fields["overdue"]
+
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():
             return {k: v for k, v in self.cleaned_data.items() if v}

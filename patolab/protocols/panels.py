@@ -11,7 +11,11 @@ from django.utils.translation import gettext as _
 from patolab.core.dashboard import register_panel
 
 from .models import ProtocolStatus
-from .selectors import protocol_list_for, protocol_pending_reception
+from .selectors import (
+    protocol_list_for,
+    protocol_overdue_q,
+    protocol_pending_reception,
+)
 
 
 @register_panel
@@ -65,4 +69,38 @@ def staff_reception_panel(user: Any) -> dict[str, Any] | None:
             },
             {"url": reverse("protocols:protocol-list"), "label": _("Protocolos")},
         ],
+    }
+
+
+# The statuses a lab works through; drafts are the veterinarians' business.
+STAFF_STATUSES = (
+    ProtocolStatus.SUBMITTED,
+    ProtocolStatus.RECEIVED,
+    ProtocolStatus.PROCESSING,
+    ProtocolStatus.READY,
+    ProtocolStatus.REPORT_SENT,
+    ProtocolStatus.REJECTED,
+    ProtocolStatus.CANCELLED,
+)
+
+
+@register_panel
+def staff_status_panel(user: Any) -> dict[str, Any] | None:
+    """Counts per status and overdue protocols, each a link to the filtered
+    protocol list (lab staff and admins)."""
+    if not (
+        getattr(user, "is_lab_staff", False) or getattr(user, "is_admin_role", False)
+    ):
+        return None
+    protocols = protocol_list_for(user=user, filters={}).order_by()
+    counts = dict(protocols.values_list("status").annotate(n=Count("id")))
+    return {
+        "title": _("Protocolos por estado"),
+        "template": "protocols/_panel_staff.html",
+        "counts": [
+            (value, ProtocolStatus(value).label, counts.get(value, 0))
+            for value in STAFF_STATUSES
+        ],
+        "overdue": protocols.filter(protocol_overdue_q()).count(),
+        "links": [],
     }

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, IntegerField, Q, QuerySet
+from django.db.models.functions import Cast, Substr
 from django.http import Http404
 from django.utils import timezone
 
@@ -23,7 +24,25 @@ from .models import (
     Reception,
 )
 
-LIST_FILTERS = ("status", "analysis_type", "q", "received_from", "received_to")
+LIST_FILTERS = (
+    "status",
+    "analysis_type",
+    "q",
+    "received_from",
+    "received_to",
+    "veterinarian",
+    "overdue",
+    "sort",
+)
+# `sort` values of the protocol list: submission date or protocol number,
+# each ascending or descending (newest first by default).
+SORTS = ("-date", "date", "-number", "number")
+# Statuses whose turnaround clock has stopped (never overdue).
+_CLOSED = (
+    ProtocolStatus.REPORT_SENT,
+    ProtocolStatus.REJECTED,
+    ProtocolStatus.CANCELLED,
+)
 
 
 def _base() -> QuerySet[Protocol]:
@@ -76,7 +95,44 @@ def protocol_list_for(
     received_to = _as_date(filters.get("received_to"))
     if received_to:
         qs = qs.filter(received_at__date__lte=received_to)
-    return qs.order_by("-submitted_at", "-id")
+    veterinarian = filters.get("veterinarian")
+    if veterinarian:
+        qs = qs.filter(veterinarian_id=getattr(veterinarian, "pk", veterinarian))
+    if filters.get("overdue") in (True, "1", "true", "on"):
+        qs = qs.filter(protocol_overdue_q())
+    return _sorted(qs, filters.get("sort") or "-date")
+
+
+def _sorted(qs: QuerySet[Protocol], sort: str) -> QuerySet[Protocol]:
+    if sort not in SORTS:
+        sort = "-date"
+    if sort.endswith("date"):
+        date = F("submitted_at")
+        first = date.desc(nulls_last=True) if sort[0] == "-" else date.asc()
+        return qs.order_by(first, "-id" if sort[0] == "-" else "id")
+    # `HP 26/001`: type, two-digit year, then the counter as a number (so 1000
+    # sorts after 999); protocols without a number (not received) go last.
+    qs = qs.annotate(
+        n_prefix=Substr("protocol_number", 1, 2),
+        n_year=Substr("protocol_number", 4, 2),
+        n_seq=Cast(Substr("protocol_number", 7), IntegerField()),
+    )
+    keys = (F("n_prefix"), F("n_year"), F("n_seq"))
+    if sort[0] == "-":
+        return qs.order_by(*(key.desc(nulls_last=True) for key in keys), "-id")
+    return qs.order_by(*(key.asc(nulls_last=True) for key in keys), "id")
+
+
+def protocol_overdue_q(now: datetime | None = None) -> Q:
+    """Protocols past their turnaround target (reception + 7 days HP / 3 days
+    CT) whose report was not sent: the queryset form of `protocol_is_overdue`."""
+    now = now or timezone.now()
+    late = Q()
+    for analysis_type, days in TURNAROUND_DAYS.items():
+        late |= Q(
+            analysis_type=analysis_type, received_at__lt=now - timedelta(days=days)
+        )
+    return late & Q(received_at__isnull=False) & ~Q(status__in=_CLOSED)
 
 
 def protocol_get_for(*, user: Any, pk: Any) -> Protocol:
@@ -203,11 +259,7 @@ def protocol_turnaround_due(*, protocol: Protocol) -> datetime | None:
 def protocol_is_overdue(*, protocol: Protocol, now: datetime | None = None) -> bool:
     """Past the turnaround target and the report not sent yet."""
     due = protocol_turnaround_due(protocol=protocol)
-    if due is None or protocol.status in (
-        ProtocolStatus.REPORT_SENT,
-        ProtocolStatus.REJECTED,
-        ProtocolStatus.CANCELLED,
-    ):
+    if due is None or protocol.status in _CLOSED:
         return False
     return (now or timezone.now()) > due
 

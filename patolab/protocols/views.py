@@ -59,7 +59,7 @@ def _is_staff(user: Any) -> bool:
 
 @login_required
 def protocol_list(request: HttpRequest) -> HttpResponse:
-    form = ProtocolFilterForm(request.GET or None)
+    form = ProtocolFilterForm(request.GET or None, user=request.user)
     filters = form.filters() if request.GET else {}
     page = _page(request, protocol_list_for(user=request.user, filters=filters))
     return render(

@@ -5,7 +5,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from patolab.accounts.models import User
 from patolab.protocols.models import AnalysisType
+
+from .selectors import report_pathologists
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 # A smear has no gross description: cytology reports describe the cells and
@@ -65,3 +68,21 @@ class VerifyUploadForm(forms.Form):
                 _("El archivo es demasiado grande (máx. 25 MB).")
             )
         return upload
+
+
+class AssignForm(forms.Form):
+    """Queue row form: assign to the chosen histopathologist (empty: nobody),
+    or `take` the case oneself. `next` is the queue URL to return to."""
+
+    pathologist = forms.ModelChoiceField(
+        label=_("Asignar a"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Sin asignar"),
+    )
+    take = forms.BooleanField(required=False)
+    next = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pathologist"].queryset = report_pathologists()

@@ -95,3 +95,33 @@ class ReportPdf(models.Model):
                 fields=["report", "sha256"], name="reportpdf_unique_hash"
             )
         ]
+
+
+class CaseAssignment(models.Model):
+    """Which histopathologist a case (a protocol waiting for its report) is
+    assigned to. One row per protocol; reassigning updates it."""
+
+    protocol = models.OneToOneField(
+        Protocol, on_delete=models.CASCADE, related_name="assignment"
+    )
+    pathologist = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="case_assignments",
+        verbose_name=_("histopatólogo/a"),
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    assigned_at = models.DateTimeField(_("asignado"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("asignación de caso")
+        verbose_name_plural = _("asignaciones de casos")
+
+    def __str__(self) -> str:
+        return f"{self.protocol} → {self.pathologist}"

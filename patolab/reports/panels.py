@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patolab.core.dashboard import register_panel
-from patolab.protocols.models import TURNAROUND_DAYS, AnalysisType
+from patolab.protocols.selectors import protocol_overdue_q
 
 from .models import ReportStatus
 from .selectors import report_list_for, report_work_queue
@@ -21,24 +20,22 @@ def reports_panel(user: Any) -> dict[str, Any] | None:
         return None
     if user.is_histopathologist or user.is_admin_role:
         queue = report_work_queue()
-        now = timezone.now()
-        overdue = 0
-        for analysis_type, received_at in queue.values_list(
-            "analysis_type", "received_at"
-        ):
-            if received_at and (now - received_at).days > TURNAROUND_DAYS.get(
-                AnalysisType(analysis_type), 7
-            ):
-                overdue += 1
+        overdue = queue.filter(protocol_overdue_q()).count()
+        mine = report_work_queue(scope="mine", user=user).count()
         drafts = report_list_for(user=user, status=ReportStatus.DRAFT).count()
         return {
             "title": _("Informes"),
             "template": "reports/_panel.html",
             "pending": queue.count(),
             "overdue": overdue,
+            "mine": mine if user.is_histopathologist else None,
             "drafts": drafts,
             "links": [
                 {"url": reverse("reports:queue"), "label": _("Informes pendientes")},
+                {
+                    "url": reverse("reports:queue") + "?assigned=mine",
+                    "label": _("Mis casos"),
+                },
                 {"url": reverse("reports:list"), "label": _("Todos los informes")},
             ],
         }

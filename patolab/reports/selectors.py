@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from patolab.accounts.models import User
+from patolab.accounts.models import Role, User
 from patolab.accounts.permissions import scope_to_user
 from patolab.core.errors import Conflict
 from patolab.jobs.models import Job
@@ -26,6 +26,7 @@ from patolab.protocols.models import (
     Protocol,
     ProtocolStatus,
 )
+from patolab.protocols.selectors import protocol_is_overdue
 
 from .models import Report, ReportPdf, ReportStatus
 from .pdf import ReportPdfData
@@ -157,16 +158,29 @@ class QueueItem:
     report_status: str
     days_waiting: int
     target_days: int
+    overdue: bool
 
     @property
-    def overdue(self) -> bool:
-        return self.days_waiting > self.target_days
+    def assignee(self) -> User | None:
+        assignment = getattr(self.protocol, "assignment", None)
+        return assignment.pathologist if assignment is not None else None
 
 
-def report_work_queue(*, q: str = "", analysis_type: str = "") -> QuerySet[Protocol]:
+# The queue's assignment filter: "mine", "unassigned" or "all".
+QUEUE_SCOPES = ("mine", "unassigned", "all")
+
+
+def report_work_queue(
+    *,
+    q: str = "",
+    analysis_type: str = "",
+    scope: str = "all",
+    user: User | None = None,
+) -> QuerySet[Protocol]:
     """Protocols waiting for a report (received/processing/ready, no finalized
-    report), oldest reception first. Annotated with the current report's id
-    and status; `queue_items` adds turnaround flags per page."""
+    report), oldest reception first. `scope` "mine" keeps the cases assigned
+    to `user`, "unassigned" those assigned to nobody. Annotated with the
+    current report's id and status; `queue_items` adds turnaround flags."""
     finished = Report.objects.filter(
         protocol=OuterRef("pk"),
         status__in=(*FINAL_REPORT_STATUSES, ReportStatus.FINALIZING),
@@ -175,12 +189,16 @@ def report_work_queue(*, q: str = "", analysis_type: str = "") -> QuerySet[Proto
     qs = (
         Protocol.objects.filter(status__in=REPORTABLE_PROTOCOL_STATUSES)
         .exclude(Exists(finished))
-        .select_related("veterinarian")
+        .select_related("veterinarian", "assignment__pathologist")
         .annotate(
             report_id=Subquery(latest.values("pk")[:1]),
             report_status=Subquery(latest.values("status")[:1]),
         )
     )
+    if scope == "mine" and user is not None:
+        qs = qs.filter(assignment__pathologist=user)
+    elif scope == "unassigned":
+        qs = qs.filter(assignment__isnull=True)
     if analysis_type:
         qs = qs.filter(analysis_type=analysis_type)
     if q:
@@ -208,9 +226,17 @@ def queue_items(
                 target_days=TURNAROUND_DAYS.get(
                     AnalysisType(protocol.analysis_type), 7
                 ),
+                overdue=protocol_is_overdue(protocol=protocol, now=now),
             )
         )
     return items
+
+
+def report_pathologists() -> QuerySet[User]:
+    """Active histopathologists: who a case can be assigned to."""
+    return User.objects.filter(role=Role.HISTOPATHOLOGIST, is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
 
 
 # ---------------------------------------------------------------- verification

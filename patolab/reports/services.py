@@ -25,7 +25,7 @@ from patolab.jobs.selectors import job_active_for
 from patolab.jobs.services import Progress, job_start
 from patolab.protocols.models import Protocol, ProtocolStatus
 
-from .models import Report, ReportPdf, ReportStatus
+from .models import CaseAssignment, Report, ReportPdf, ReportStatus
 from .pdf import ReportPdfData, render_report
 from .selectors import (
     FINAL_REPORT_STATUSES,
@@ -86,7 +86,8 @@ def report_create(
     """Create the draft report (version 1) of a received/processing/ready
     protocol. One report per protocol: a second one is a 409 (amend instead).
 
-    Side effects: one Report row. Caller: histopathologists (and admins).
+    Side effects: one Report row; an unassigned case is assigned to the
+    histopathologist who starts it. Caller: histopathologists (and admins).
     """
     require_role(histopathologist, Role.HISTOPATHOLOGIST)
     texts = _clean_texts(
@@ -114,9 +115,59 @@ def report_create(
             _("El protocolo ya tiene un informe; edítelo o enmiéndelo."),
             code="report_exists",
         )
+    # Starting the report of an unassigned case takes it.
+    if histopathologist.role == Role.HISTOPATHOLOGIST:
+        _assign_if_unassigned(protocol=locked, pathologist=histopathologist)
     return Report.objects.create(
         protocol=locked, histopathologist=histopathologist, version=1, **texts
     )
+
+
+def _assign_if_unassigned(*, protocol: Protocol, pathologist: User) -> None:
+    CaseAssignment.objects.get_or_create(
+        protocol=protocol,
+        defaults={"pathologist": pathologist, "assigned_by": pathologist},
+    )
+
+
+@transaction.atomic
+def case_assign(
+    *, protocol: Protocol, pathologist: User | None, user: User
+) -> CaseAssignment | None:
+    """Assign a waiting case to a histopathologist (assign, reassign, take it
+    oneself), or unassign it with `pathologist=None`. Histopathologists and
+    admins may call it; the assignee must be an active histopathologist and the
+    case must still wait for its report (409 otherwise).
+
+    Side effects: one CaseAssignment row created, updated or deleted."""
+    require_role(user, Role.HISTOPATHOLOGIST)
+    if pathologist is not None and not (
+        pathologist.is_active and pathologist.role == Role.HISTOPATHOLOGIST
+    ):
+        raise ValidationFailed(
+            _("Solo se puede asignar a un histopatólogo/a activo/a."),
+            code="invalid_assignee",
+            errors={"pathologist": [_("Elija un histopatólogo/a.")]},
+        )
+    # The protocol row lock serializes two people assigning the same case.
+    locked = Protocol.objects.select_for_update().get(pk=protocol.pk)
+    finished = Report.objects.filter(
+        protocol=locked,
+        status__in=(*FINAL_REPORT_STATUSES, ReportStatus.FINALIZING),
+    ).exists()
+    if locked.status not in REPORTABLE_PROTOCOL_STATUSES or finished:
+        raise Conflict(
+            _("El protocolo %(code)s ya no espera informe: no se puede asignar.")
+            % {"code": locked.code},
+            code="case_not_waiting",
+        )
+    if pathologist is None:
+        CaseAssignment.objects.filter(protocol=locked).delete()
+        return None
+    assignment, _created = CaseAssignment.objects.update_or_create(
+        protocol=locked, defaults={"pathologist": pathologist, "assigned_by": user}
+    )
+    return assignment
 
 
 @transaction.atomic

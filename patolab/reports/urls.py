@@ -7,6 +7,11 @@ urlpatterns = [
     path("", views.work_queue, name="queue"),
     path("lista/", views.report_list, name="list"),
     path("protocolo/<int:protocol_pk>/nuevo/", views.report_new, name="create"),
+    path(
+        "protocolo/<int:protocol_pk>/asignar/",
+        views.case_assign_view,
+        name="assign",
+    ),
     path("<int:pk>/", views.report_detail, name="detail"),
     path("<int:pk>/editar/", views.report_edit, name="edit"),
     path(

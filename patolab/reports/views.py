@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,9 +22,10 @@ from patolab.core.errors import DomainError
 from patolab.core.files import file_response
 from patolab.protocols.models import AnalysisType
 
-from .forms import CYTOLOGY_LABELS, AmendForm, ReportForm, VerifyUploadForm
+from .forms import CYTOLOGY_LABELS, AmendForm, AssignForm, ReportForm, VerifyUploadForm
 from .models import ReportStatus
 from .selectors import (
+    QUEUE_SCOPES,
     queue_items,
     report_download_name,
     report_finalize_preview,
@@ -33,6 +35,7 @@ from .selectors import (
     report_job_get,
     report_latest_for_protocol,
     report_list_for,
+    report_pathologists,
     report_pdf_history,
     report_pdf_pending_job,
     report_protocol_for_report,
@@ -41,6 +44,7 @@ from .selectors import (
     report_work_queue,
 )
 from .services import (
+    case_assign,
     report_amend,
     report_check_finalizable,
     report_create,
@@ -69,7 +73,12 @@ def _apply_error(form: Any, exc: DomainError) -> None:
 def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     analysis_type = request.GET.get("analysis_type", "")
-    qs = report_work_queue(q=q, analysis_type=analysis_type)
+    scope = request.GET.get("assigned", "all")
+    if scope not in QUEUE_SCOPES:
+        scope = "all"
+    qs = report_work_queue(
+        q=q, analysis_type=analysis_type, scope=scope, user=request.user
+    )
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     return render(
         request,
@@ -80,8 +89,51 @@ def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
             "q": q,
             "analysis_type": analysis_type,
             "analysis_types": AnalysisType.choices,
+            "scope": scope,
+            "scopes": [
+                ("mine", _("Míos")),
+                ("unassigned", _("Sin asignar")),
+                ("all", _("Todos")),
+            ],
+            "pathologists": list(report_pathologists()),
         },
     )
+
+
+@require_POST
+@role_required(*REPORTERS)
+def case_assign_view(
+    request: AuthenticatedHttpRequest, protocol_pk: int
+) -> HttpResponse:
+    """Assign, reassign or take a case from the queue; back to the same queue
+    page (filters kept)."""
+    protocol = report_protocol_for_report(pk=protocol_pk)
+    form = AssignForm(request.POST)
+    back = form.cleaned_data["next"] if form.is_valid() else ""
+    if not back.startswith("/") or back.startswith("//"):
+        back = reverse("reports:queue")
+    if not form.is_valid():
+        messages.error(request, _("Elija un histopatólogo/a."))
+        return redirect(back)
+    pathologist = (
+        request.user if form.cleaned_data["take"] else form.cleaned_data["pathologist"]
+    )
+    try:
+        case_assign(protocol=protocol, pathologist=pathologist, user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if pathologist is None:
+            messages.success(
+                request, _("%(code)s quedó sin asignar.") % {"code": protocol.code}
+            )
+        else:
+            messages.success(
+                request,
+                _("%(code)s asignado a %(name)s.")
+                % {"code": protocol.code, "name": pathologist.display_name},
+            )
+    return redirect(back)
 
 
 @login_required

@@ -7,13 +7,11 @@ and wraps the SHA-256 on a phone. Screenshots go to test-output/e2e/."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from conftest import PASSWORD, ROOT, wait_until
+from conftest import wait_until
 from patolab.protocols.services import protocol_receive
 from patolab.protocols.tests.factories import make_protocol
 from patolab.reports.models import Report, ReportStatus
@@ -23,65 +21,15 @@ from patolab.reports.services import (
     report_finalize_execute,
     report_request_finalize,
 )
+from tests.e2e.support import (  # noqa: F401  (sized_page is the `page` fixture)
+    body_text,
+    log_in,
+    overflow,
+    shot,
+    sized_page,
+)
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SIZES = {
-    "desktop": {"width": 1366, "height": 900},
-    "phone": {"width": 390, "height": 844},
-}
-OUT = ROOT / "test-output" / "e2e"
-
-
-@pytest.fixture(params=sorted(SIZES))
-def page(request, live_server):
-    if not Path(CHROMIUM).exists() and os.environ.get("CI"):
-        pytest.fail("CI must have Debian's chromium at /usr/bin/chromium")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    OUT.mkdir(parents=True, exist_ok=True)
-    size = SIZES[request.param]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(
-            viewport=size, locale="es-AR", is_mobile=size["width"] < 500
-        )
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.size_name = request.param
-        yield page
-        context.close()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/cuentas/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(
-        path=str(OUT / f"trust-{name}-{page.size_name}.png"), full_page=True
-    )
-
-
-def overflow(page) -> int:
-    return page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-
-
-def body_text(page) -> str:
-    return re.sub(r"\s+", " ", page.inner_text("main"))
 
 
 def received_with_discrepancy(vet, technician):
@@ -124,7 +72,7 @@ def test_finalize_asks_first_and_the_vet_sees_the_superseded_version(
     assert "Dos nódulos, uno por frasco" in context.inner_text()
     assert "Canino" in context.inner_text()
     assert overflow(page) == 0
-    shot(page, "1-editor")
+    shot(page, "trust-1-editor")
 
     # "Finalizar…" asks first: what will be sent and to whom.
     page.get_by_role("button", name="Finalizar…").click()
@@ -135,7 +83,7 @@ def test_finalize_asks_first_and_the_vet_sees_the_superseded_version(
     assert vet_owner.veterinarian.delivery_email in text
     assert "Fibroma." in text
     assert overflow(page) == 0
-    shot(page, "2-confirm")
+    shot(page, "trust-2-confirm")
     report.refresh_from_db()
     assert report.status == ReportStatus.DRAFT  # nothing happened yet
 
@@ -170,11 +118,11 @@ def test_finalize_asks_first_and_the_vet_sees_the_superseded_version(
     assert "la versión 2 reemplaza a la versión 1" in timeline
     assert "Se corrige el diagnóstico" in timeline
     assert overflow(page) == 0
-    shot(page, "3-vet-protocol")
+    shot(page, "trust-3-vet-protocol")
     page.goto(f"{base}/informes/{report.pk}/")
     assert "Esta versión fue reemplazada por la versión 2." in body_text(page)
     assert overflow(page) == 0
-    shot(page, "4-vet-old-version")
+    shot(page, "trust-4-vet-old-version")
 
 
 def test_public_verification_page_on_any_device(
@@ -184,7 +132,7 @@ def test_public_verification_page_on_any_device(
     page.goto(f"{base}/verify/esto-no-es-un-codigo/")
     assert "No se emitió ningún informe con ese código." in body_text(page)
     assert overflow(page) == 0
-    shot(page, "5-verify-unknown")
+    shot(page, "trust-5-verify-unknown")
 
     protocol = received_with_discrepancy(vet_owner, technician)
     report = report_create(
@@ -197,7 +145,7 @@ def test_public_verification_page_on_any_device(
     assert "Informe auténtico y vigente." in body_text(page)
     assert report.pdf_sha256 in body_text(page).replace(" ", "")
     assert overflow(page) == 0  # the SHA-256 wraps on a phone
-    shot(page, "6-verify-current")
+    shot(page, "trust-6-verify-current")
 
     forged = tmp_path / "informe.pdf"
     forged.write_bytes(b"%PDF-1.7 not the issued file")
@@ -208,7 +156,7 @@ def test_public_verification_page_on_any_device(
     assert "NO coincide con ningún PDF emitido" in text
     assert "auténtico" not in text
     assert overflow(page) == 0
-    shot(page, "7-verify-mismatch")
+    shot(page, "trust-7-verify-mismatch")
 
     # An amendment makes the printed version 1 verify as replaced.
     new = report_amend(report=report, user=pathologist, reason="Corrección")
