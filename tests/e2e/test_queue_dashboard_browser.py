@@ -18,6 +18,7 @@ from patolab.protocols.models import Protocol
 from patolab.protocols.tests.factories import make_protocol, make_received
 from patolab.reports.models import CaseAssignment
 from tests.e2e.support import (  # noqa: F401  (sized_page is the `page` fixture)
+    assert_accessible,
     body_text,
     log_in,
     overflow,
@@ -67,6 +68,7 @@ def test_pathologist_filters_takes_and_reassigns_cases(
     box = number.bounding_box()
     assert box["height"] < 30
     assert overflow(page) == 0
+    assert_accessible(page)
     shot(page, "queue-1-all")
 
     # "Sin asignar" → take the late case → it is in "Míos".
@@ -117,6 +119,7 @@ def test_staff_dashboard_and_protocol_list(
     assert re.search(r"Recibido\s+3", counts.inner_text())
     assert re.search(r"Enviado\s+1", counts.inner_text())
     assert overflow(page) == 0
+    assert_accessible(page)
     shot(page, "queue-3-staff-home")
     page.get_by_role("link", name="1 protocolo atrasado").click()
     assert [t.strip() for t in page.locator("td.code a").all_inner_texts()] == [
@@ -140,5 +143,6 @@ def test_staff_dashboard_and_protocol_list(
     assert shown[0] == a.protocol_number
     assert "veterinarian=" in page.url  # the filter survives sorting
     assert overflow(page) == 0
+    assert_accessible(page)
     shot(page, "queue-4-staff-list")
     assert b.protocol_number not in page.locator("table").inner_text()

@@ -22,6 +22,7 @@ from patolab.reports.services import (
     report_request_finalize,
 )
 from tests.e2e.support import (  # noqa: F401  (sized_page is the `page` fixture)
+    assert_accessible,
     body_text,
     log_in,
     overflow,
@@ -72,6 +73,7 @@ def test_finalize_asks_first_and_the_vet_sees_the_superseded_version(
     assert "Dos nódulos, uno por frasco" in context.inner_text()
     assert "Canino" in context.inner_text()
     assert overflow(page) == 0
+    assert_accessible(page)
     shot(page, "trust-1-editor")
 
     # "Finalizar…" asks first: what will be sent and to whom.
@@ -83,6 +85,7 @@ def test_finalize_asks_first_and_the_vet_sees_the_superseded_version(
     assert vet_owner.veterinarian.delivery_email in text
     assert "Fibroma." in text
     assert overflow(page) == 0
+    assert_accessible(page)
     shot(page, "trust-2-confirm")
     report.refresh_from_db()
     assert report.status == ReportStatus.DRAFT  # nothing happened yet
@@ -118,10 +121,12 @@ def test_finalize_asks_first_and_the_vet_sees_the_superseded_version(
     assert "la versión 2 reemplaza a la versión 1" in timeline
     assert "Se corrige el diagnóstico" in timeline
     assert overflow(page) == 0
+    assert_accessible(page)
     shot(page, "trust-3-vet-protocol")
     page.goto(f"{base}/informes/{report.pk}/")
     assert "Esta versión fue reemplazada por la versión 2." in body_text(page)
     assert overflow(page) == 0
+    assert_accessible(page)
     shot(page, "trust-4-vet-old-version")
 
 
@@ -132,6 +137,7 @@ def test_public_verification_page_on_any_device(
     page.goto(f"{base}/verify/esto-no-es-un-codigo/")
     assert "No se emitió ningún informe con ese código." in body_text(page)
     assert overflow(page) == 0
+    assert_accessible(page)
     shot(page, "trust-5-verify-unknown")
 
     protocol = received_with_discrepancy(vet_owner, technician)
@@ -156,6 +162,7 @@ def test_public_verification_page_on_any_device(
     assert "NO coincide con ningún PDF emitido" in text
     assert "auténtico" not in text
     assert overflow(page) == 0
+    assert_accessible(page)
     shot(page, "trust-7-verify-mismatch")
 
     # An amendment makes the printed version 1 verify as replaced.

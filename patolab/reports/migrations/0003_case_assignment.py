@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('protocols', '0001_initial'),
-        ('reports', '0001_initial'),
+        ('reports', '0002_reportpdf_signature'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
