@@ -181,6 +181,10 @@ class ProtocolFilterForm(SpanishErrorsMixin, forms.Form):
             del self.fields["veterinarian"]
             del self.fields["overdue"]
 
+    def clean_overdue(self) -> bool | None:
+        # Unticked means "no filter", not "only protocols on time".
+        return self.cleaned_data.get("overdue") or None
+
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():
             return {k: v for k, v in self.cleaned_data.items() if v}
