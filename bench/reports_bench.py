@@ -183,10 +183,10 @@ def purge(queues: tuple[str, ...]) -> None:
 def bench_render(world: World) -> None:
     from pypdf import PdfReader
 
+    from patolab.reports.documents import report_document_data
     from patolab.reports.pdf import render_report
-    from patolab.reports.selectors import report_pdf_data
 
-    data = report_pdf_data(report=loaded(world.draft().pk))
+    data = report_document_data(loaded(world.draft().pk))
     import io
 
     pages = len(PdfReader(io.BytesIO(render_report(data))).pages)
@@ -202,9 +202,9 @@ def bench_render(world: World) -> None:
 
 
 def bench_throughput(world: World) -> None:
+    from patolab.reports.documents import report_document_data
     from patolab.reports.models import Report
     from patolab.reports.pdf import render_report
-    from patolab.reports.selectors import report_pdf_data
     from patolab.reports.services import report_pdf_store
 
     ids = [world.draft().pk for _ in range(THROUGHPUT_N)]
@@ -215,11 +215,11 @@ def bench_throughput(world: World) -> None:
         item = loaded(report_id)
         stored = report_pdf_store(
             report=item,
-            data=render_report(report_pdf_data(report=item)),
+            data=render_report(report_document_data(item)),
             reason="finalize",
         )
         Report.objects.filter(pk=report_id).update(
-            pdf_file=stored.pdf.file, pdf_sha256=stored.pdf.sha256
+            pdf_file=stored.file, pdf_sha256=stored.sha256
         )
         samples.append((time.perf_counter() - start) * 1000)
     per_second = len(ids) / (time.perf_counter() - started)
@@ -233,8 +233,8 @@ def bench_finalize_requests(world: World, sink: Sink) -> None:
     from django.core.mail import EmailMessage, get_connection
     from django.test import Client
 
+    from patolab.reports.documents import report_document_data
     from patolab.reports.pdf import render_report
-    from patolab.reports.selectors import report_pdf_data
     from patolab.reports.services import report_pdf_store
 
     client = Client()
@@ -267,7 +267,7 @@ def bench_finalize_requests(world: World, sink: Sink) -> None:
     for _ in range(SYNC_N):
         item = loaded(world.draft(status="draft").pk)
         start = time.perf_counter()
-        data = render_report(report_pdf_data(report=item))
+        data = render_report(report_document_data(item))
         report_pdf_store(report=item, data=data, reason="finalize")
         message = EmailMessage(
             subject=f"Informe {item.protocol.code}",
@@ -363,22 +363,22 @@ def bench_click_to_inbox(world: World, sink: Sink) -> None:
 def bench_serve(world: World) -> None:
     from django.test import Client
 
+    from patolab.reports.documents import report_document_data
     from patolab.reports.models import Report
     from patolab.reports.pdf import render_report
-    from patolab.reports.selectors import report_pdf_data
     from patolab.reports.services import report_pdf_store
 
     item = loaded(world.draft().pk)
     stored = report_pdf_store(
-        report=item, data=render_report(report_pdf_data(report=item)), reason="finalize"
+        report=item, data=render_report(report_document_data(item)), reason="finalize"
     )
     Report.objects.filter(pk=item.pk).update(
-        pdf_file=stored.pdf.file, pdf_sha256=stored.pdf.sha256
+        pdf_file=stored.file, pdf_sha256=stored.sha256
     )
     client = Client()
     client.force_login(world.vet.user)
     url = f"/informes/{item.pk}/pdf/"
-    for etag, suffix in ((None, "200 + body"), (f'"{stored.pdf.sha256}"', "304")):
+    for etag, suffix in ((None, "200 + body"), (f'"{stored.sha256}"', "304")):
         headers = {"If-None-Match": etag} if etag else {}
         samples = []
         for i in range(SERVE_N + 20):

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import timezone
@@ -128,8 +128,8 @@ class DocumentKind(Generic[T, D]):
     data: Callable[[T], Any]
     render: Callable[[Any], bytes]
     renderer_version: Callable[[], str]
-    # Storage path of a new file: (target, fingerprint) -> "labels/….pdf".
-    path: Callable[[T, str], str]
+    # Storage path of a new file: (target, fingerprint, sha256) -> "labels/….pdf".
+    path: Callable[[T, str, str], str]
     # Download file name (never raw user text).
     filename: Callable[[T], str]
     # The target the user may see, by primary key (404 otherwise; 403 for a role).
@@ -147,6 +147,14 @@ class DocumentKind(Generic[T, D]):
     find: Callable[[T, str], D | None] | None = None
     # Extra model fields derived from the printed data (e.g. a page count).
     row_fields: Callable[[Any], dict[str, Any]] | None = None
+    # History mode: the field (besides the owner) that identifies a stored row:
+    # "fingerprint" (one file per printed content) or "sha256" (one row per
+    # distinct file, for kinds whose rows are a record of every file issued).
+    unique_by: str = "fingerprint"
+    # Consulted first: raise a DomainError when the target cannot have a file
+    # (a draft report), or return the job of another kind that is making it
+    # right now (a finalization, a bulk regeneration); None otherwise.
+    producing: Callable[[T], Any] | None = None
     content_type: str = "application/pdf"
 
     def fingerprint(self, target: T) -> str:
@@ -211,6 +219,10 @@ def document_current(kind: DocumentKind[T, D], target: T) -> D | None:
 def document_status(kind: DocumentKind[T, D], target: T) -> DocumentState[D]:
     """For polling, without side effects: the current document, or else the
     latest job of this kind for the target."""
+    if kind.producing is not None:
+        job = kind.producing(target)
+        if job is not None:
+            return DocumentState(None, job)
     document = document_current(kind, target)
     if document is not None:
         return DocumentState(document)
@@ -228,6 +240,10 @@ def document_get_or_start(
 
     Side effects: at most one Job row, sent to its queue after commit.
     """
+    if kind.producing is not None:
+        job = kind.producing(target)
+        if job is not None:
+            return DocumentState(None, job)
     fingerprint = kind.fingerprint(target)
     document = kind.stored(target, fingerprint)
     if document is not None:
@@ -247,29 +263,30 @@ def document_store(
     *,
     fingerprint: str,
     content: bytes,
-    path: str | None = None,
     defaults: dict[str, Any] | None = None,
 ) -> D:
     """Write `content` to storage and record it for `target` and `fingerprint`.
 
     Idempotent: the same bytes at the same path are not rewritten, and the row is
-    inserted once (a rerun after a crash between file and row finds or creates
-    the same row). In `replace` mode the target's single row is updated and the
-    previous file deleted after commit.
+    written once (a rerun after a crash between file and row finds the row; a
+    concurrent insert is caught by the model's unique constraint). In `replace`
+    mode the target's single row is updated and the previous file deleted after
+    commit. Returns the row.
     """
-    stored_path = store_bytes(path or kind.path(target, fingerprint), content)
+    digest = sha256_hex(content)
+    stored_path = store_bytes(kind.path(target, fingerprint, digest), content)
     fields: dict[str, Any] = {
         "fingerprint": fingerprint,
         "file": stored_path,
-        "sha256": sha256_hex(content),
+        "sha256": digest,
         "size": len(content),
         **(defaults or {}),
     }
     manager = kind.model._default_manager
+    owner_lookup: dict[str, Any] = {kind.owner: target}
     if kind.replace:
-        previous = manager.filter(**{kind.owner: target}).first()
+        previous = manager.filter(**owner_lookup).first()
         old_file = previous.file if previous is not None else ""
-        owner_lookup: dict[str, Any] = {kind.owner: target}
         row, _created = manager.update_or_create(
             defaults={**fields, "created_at": timezone.now()}, **owner_lookup
         )
@@ -280,17 +297,14 @@ def document_store(
             # Keep `target.<related>` in step with the row just written.
             owner.remote_field.set_cached_value(target, row)
         return row
-    existing = kind.stored(target, fingerprint)
-    if existing is not None and existing.sha256 == fields["sha256"]:
-        return existing
-    try:
-        with transaction.atomic():
-            return manager.create(**{kind.owner: target}, **fields)
-    except IntegrityError:
-        found = kind.stored(target, fingerprint)
-        if found is None:
-            raise
-        return found
+    key = {**owner_lookup, kind.unique_by: fields.pop(kind.unique_by)}
+    row, created = manager.get_or_create(defaults=fields, **key)
+    if not created and row.fingerprint != fingerprint:
+        # The same file again under a new fingerprint (say a renderer version
+        # bump that changed no byte): it is the current file now.
+        row.fingerprint = fingerprint
+        row.save(update_fields=["fingerprint"])
+    return row
 
 
 def document_build(kind: DocumentKind[T, D], target: T) -> D:

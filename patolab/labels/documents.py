@@ -72,7 +72,7 @@ def label_document_data(protocol: Protocol) -> LabelData:
     )
 
 
-def label_storage_path(protocol: Protocol, fingerprint: str) -> str:
+def label_storage_path(protocol: Protocol, fingerprint: str, sha256: str) -> str:
     name = safe_filename(
         protocol.protocol_number or "", protocol.pk, prefix="", suffix="pdf"
     )

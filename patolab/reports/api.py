@@ -15,19 +15,18 @@ from ninja.files import UploadedFile
 from patolab.accounts.models import Role
 from patolab.accounts.permissions import AuthenticatedHttpRequest, require_role
 from patolab.core.api import paginate
+from patolab.core.documents import document_get_or_start
 from patolab.core.errors import ValidationFailed
-from patolab.core.files import file_response
-from patolab.jobs.api import document_pending, job_accepted
+from patolab.jobs.api import document_answer, job_accepted
 from patolab.protocols.models import Protocol
 
 from .forms import MAX_UPLOAD_BYTES
+from .jobs import REPORT_DOCUMENT
 from .selectors import (
-    report_download_name,
     report_get_by_verification,
     report_get_for,
     report_get_for_download,
     report_list_for,
-    report_pdf_pending_job,
     report_verification,
 )
 from .serializers import report_to_dict
@@ -131,16 +130,10 @@ def report_finalize(request: AuthenticatedHttpRequest, report_id: int) -> HttpRe
 
 @router.get("/reports/{report_id}/pdf", url_name="report_pdf")
 def report_pdf(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponseBase:
+    """API.md "Documents"; 409 for a draft."""
     report = report_get_for_download(user=request.user, pk=report_id)
-    job = report_pdf_pending_job(report=report)
-    if job is not None:
-        return document_pending(job)
-    return file_response(
-        request,
-        path=report.pdf_file,
-        sha256=report.pdf_sha256,
-        filename=report_download_name(report=report),
-    )
+    state = document_get_or_start(REPORT_DOCUMENT, report, user=request.user)
+    return document_answer(request, REPORT_DOCUMENT, report, state)
 
 
 @router.get("/verify/{verification_id}", auth=None, url_name="report_verify")

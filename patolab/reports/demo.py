@@ -123,11 +123,11 @@ def seed(stdout: Any) -> None:
         ).get(pk=report.pk)
         stored = report_pdf_issue(report=report, reason="finalize")
         Report.objects.filter(pk=report.pk).update(
-            pdf_file=stored.pdf.file,
-            pdf_sha256=stored.pdf.sha256,
+            pdf_file=stored.file,
+            pdf_sha256=stored.sha256,
             created_at=when - timedelta(hours=rng.uniform(4, 48)),
         )
-        ReportPdf.objects.filter(pk=stored.pdf.pk).update(created_at=when)
+        ReportPdf.objects.filter(pk=stored.pk).update(created_at=when)
         finalized += 1
     stdout.write(
         f"Demo reports ready: {drafts} drafts, {finalized} finalized with PDF."

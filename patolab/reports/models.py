@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from patolab.core.documents import StoredDocument
 from patolab.protocols.models import Protocol
 
 
@@ -70,14 +71,17 @@ class Report(models.Model):
         return f"{self.protocol} v{self.version}"
 
 
-class ReportPdf(models.Model):
+class ReportPdf(StoredDocument):
     """Every PDF ever produced for a report version (finalization and each
-    regeneration), so an old printed copy still verifies as superseded."""
+    regeneration), so an old printed copy still verifies as superseded. A
+    document of the one pipeline: the report's current file is served only
+    while its fingerprint is the report's current one."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="pdfs")
-    sha256 = models.CharField(max_length=64, db_index=True)
-    file = models.CharField(max_length=255)
-    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    # Rows stored before reports joined the pipeline have none: their file is
+    # stale and is re-rendered the next time it is asked for.
+    fingerprint = models.CharField(_("huella"), max_length=64, default="")
     reason = models.CharField(max_length=20, default="finalize")
     # SHA-256 of the unsigned rendering: same content -> same value, although
     # every signing gives different bytes (regeneration skips unchanged ones).
@@ -86,7 +90,6 @@ class ReportPdf(models.Model):
     signed_at = models.DateTimeField(_("firmado"), null=True, blank=True)
     timestamped = models.BooleanField(_("con sello de tiempo"), default=False)
     signature_demo = models.BooleanField(_("firma de demostración"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]

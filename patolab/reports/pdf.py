@@ -37,6 +37,10 @@ from patolab.core.pdf.text import (
     paragraph_lines,
 )
 
+# Bump when the printed layout changes: it is part of every report PDF's
+# fingerprint, so stored PDFs become stale and are re-rendered when asked for.
+RENDERER_VERSION = "report-1"
+
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
 HEADER_HEIGHT = 30 * mm

@@ -8,17 +8,13 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from patolab.accounts.models import Role, User
 from patolab.accounts.permissions import scope_to_user
-from patolab.core.errors import Conflict
 from patolab.jobs.models import Job
 from patolab.protocols.models import (
     TURNAROUND_DAYS,
@@ -28,8 +24,8 @@ from patolab.protocols.models import (
 )
 from patolab.protocols.selectors import protocol_is_overdue
 
+from .documents import report_download_name
 from .models import Report, ReportPdf, ReportStatus
-from .pdf import ReportPdfData
 
 REPORTABLE_PROTOCOL_STATUSES = (
     ProtocolStatus.RECEIVED,
@@ -62,15 +58,21 @@ def _newest_final_version() -> Subquery:
     )
 
 
+def _visible_to(user: User) -> QuerySet[Report]:
+    """The one visibility rule of reports (list, get and download agree):
+    veterinarians see their own protocols' reports once finalized (a draft is
+    not a report yet); lab roles see all."""
+    qs = scope_to_user(_base(), user, vet_field="protocol__veterinarian")
+    if user.is_authenticated and user.is_veterinarian:
+        qs = qs.filter(status__in=FINAL_REPORT_STATUSES)
+    return qs
+
+
 def report_list_for(*, user: User, status: str = "", q: str = "") -> QuerySet[Report]:
     """Reports the user may see. Veterinarians: only their own protocols' and
     only once finalized (a draft is not a report yet). Each row carries
     `superseded_by_version` (see `report_is_current`)."""
-    qs = scope_to_user(_base(), user, vet_field="protocol__veterinarian").annotate(
-        superseded_by_version=_newest_final_version()
-    )
-    if user.is_authenticated and user.is_veterinarian:
-        qs = qs.filter(status__in=FINAL_REPORT_STATUSES)
+    qs = _visible_to(user).annotate(superseded_by_version=_newest_final_version())
     if status:
         qs = qs.filter(status=status)
     if q:
@@ -93,23 +95,14 @@ def report_get_for(*, user: User, pk: object) -> Report:
 
 
 def report_get_for_download(*, user: User, pk: object) -> Report:
-    """Like report_get_for, for hot paths that need no report text (PDF
-    download, finalize request): only the protocol is joined and the long texts
-    are not loaded."""
+    """`report_get_for` (the same visibility) without the per-row supersession
+    subquery: for the PDF endpoints and the finalize request. Loads everything
+    the PDF prints, because serving checks the stored file's fingerprint."""
     try:
         pk = int(str(pk))
     except ValueError:
         raise Http404 from None
-    qs = scope_to_user(
-        Report.objects.select_related("protocol").defer(
-            "macroscopic", "microscopic", "diagnosis", "comments", "amendment_reason"
-        ),
-        user,
-        vet_field="protocol__veterinarian",
-    )
-    if user.is_authenticated and user.is_veterinarian:
-        qs = qs.filter(status__in=FINAL_REPORT_STATUSES)
-    return get_object_or_404(qs, pk=pk)
+    return get_object_or_404(_visible_to(user), pk=pk)
 
 
 def report_versions_for(*, user: User, protocol: Protocol) -> list[Report]:
@@ -240,11 +233,6 @@ def report_pathologists() -> QuerySet[User]:
 
 
 # ---------------------------------------------------------------- verification
-def report_verification_url(*, report: Report) -> str:
-    path = reverse("verify", kwargs={"verification_id": report.verification_id})
-    return f"{settings.SITE_URL}{path}"
-
-
 def report_get_by_verification(*, verification_id: UUID | str) -> Report:
     """Public lookup by verification UUID (only finalized versions exist
     publicly; drafts 404)."""
@@ -330,111 +318,11 @@ def report_verification(*, report: Report, sha256: str = "") -> Verification:
     )
 
 
-# ---------------------------------------------------------------- PDF data
-def report_download_name(*, report: Report) -> str:
-    from patolab.core.files import safe_filename
-
-    return safe_filename(report.protocol.code, f"v{report.version}", prefix="informe-")
-
-
-def report_pdf_data(*, report: Report) -> ReportPdfData:
-    """Everything the renderer prints, loaded from the report and its protocol.
-    The report date is `finalized_at`, fixed once, so a re-render gives the
-    same bytes."""
-    protocol = report.protocol
-    vet = protocol.veterinarian
-    if protocol.analysis_type == AnalysisType.CYTOLOGY:
-        material = ", ".join(
-            part
-            for part in (protocol.get_technique_display(), protocol.sampling_site)
-            if part
-        )
-    else:
-        material = protocol.material_submitted
-    if protocol.sample_description:
-        material = (
-            f"{material} ({protocol.sample_description})"
-            if material
-            else (protocol.sample_description)
-        )
-    report_date = (
-        timezone.localdate(report.finalized_at) if report.finalized_at else None
-    )
-    return ReportPdfData(
-        lab_name=settings.LAB_NAME,
-        protocol_number=protocol.code,
-        analysis_type=str(protocol.get_analysis_type_display()),
-        version=report.version,
-        report_date=report_date,
-        verification_url=report_verification_url(report=report),
-        verification_id=str(report.verification_id),
-        species=str(protocol.get_species_display()),
-        breed=protocol.breed,
-        sex=str(protocol.get_sex_display()),
-        age=protocol.age,
-        animal_name=protocol.animal_name,
-        owner_name=protocol.owner_name,
-        sampling_date=protocol.sampling_date,
-        received_date=timezone.localdate(protocol.received_at)
-        if protocol.received_at
-        else None,
-        material=material,
-        clinical_history=protocol.clinical_history,
-        presumptive_diagnosis=protocol.presumptive_diagnosis,
-        veterinarian_name=vet.full_name,
-        veterinarian_license=vet.license_number,
-        veterinarian_locality=vet.locality,
-        macroscopic=report.macroscopic,
-        microscopic=report.microscopic,
-        diagnosis=report.diagnosis,
-        comments=report.comments,
-        histopathologist_name=report.histopathologist.display_name,
-        histopathologist_license=report.histopathologist.license_number,
-        amendment_reason=report.amendment_reason,
-        supersedes_version=report.supersedes.version
-        if report.supersedes is not None
-        else None,
-        lab_address=settings.LAB_ADDRESS,
-        lab_phone=settings.LAB_PHONE,
-        lab_logo_path=settings.LAB_LOGO,
-        is_cytology=protocol.analysis_type == AnalysisType.CYTOLOGY,
-    )
-
-
 def report_job_get(*, report: Report, job_id: object) -> Job:
     """A job working on this report (finalization), for its progress page."""
     from patolab.jobs.selectors import target_key
 
     return get_object_or_404(Job, pk=job_id, target=target_key(report))
-
-
-# ---------------------------------------------------------------- PDF state
-def report_pdf_pending_job(*, report: Report) -> Job | None:
-    """For the PDF endpoints: the job producing this report's PDF right now
-    (finalization, or a regeneration that covers it), or None when the stored
-    PDF is current. A draft has no PDF: 409."""
-    from patolab.jobs.models import ACTIVE_STATES
-    from patolab.jobs.selectors import job_active_for
-
-    if report.status == ReportStatus.DRAFT:
-        raise Conflict(
-            _("El informe es un borrador: todavía no tiene PDF."), code="report_draft"
-        )
-    if report.status == ReportStatus.FINALIZING or not report.pdf_file:
-        job = job_active_for(kind="report.finalize", target=report)
-        if job is None:
-            raise Conflict(
-                _("La finalización del informe no terminó; vuelva a finalizarlo."),
-                code="report_pdf_unavailable",
-            )
-        return job
-    # Regeneration jobs have no per-report target; there are few active ones,
-    # so checking their parameters in Python works on every database.
-    for job in Job.objects.filter(kind="reports.regenerate", state__in=ACTIVE_STATES):
-        ids = job.params.get("report_ids") or []
-        if job.params.get("all") or report.pk in ids:
-            return job
-    return None
 
 
 # ---------------------------------------------------------------- finalization
@@ -453,6 +341,6 @@ def report_finalize_preview(*, report: Report) -> FinalizePreview:
     return FinalizePreview(
         recipient_name=vet.full_name,
         recipient_email=vet.delivery_email,
-        attachment=report_download_name(report=report),
+        attachment=report_download_name(report),
         replaces_version=report.supersedes.version if report.supersedes else None,
     )

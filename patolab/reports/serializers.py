@@ -6,8 +6,8 @@ from typing import Any
 
 from django.urls import reverse
 
+from .documents import report_verification_url
 from .models import Report
-from .selectors import report_verification_url
 
 
 def _iso(value: Any) -> str | None:

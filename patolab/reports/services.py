@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 
 from patolab.accounts.models import Role, User
 from patolab.accounts.permissions import require_role
+from patolab.core.documents import document_fingerprint, document_store
 from patolab.core.errors import Conflict, DomainError, ValidationFailed
-from patolab.core.files import safe_filename, sha256_hex, store_bytes
+from patolab.core.files import sha256_hex
 from patolab.core.pdf.pdfa import DocumentInfo
 from patolab.core.pdf.signing import SignedPdf, sign_pdf
 from patolab.jobs.models import Job
@@ -25,19 +26,14 @@ from patolab.jobs.selectors import job_active_for
 from patolab.jobs.services import Progress, job_start
 from patolab.protocols.models import Protocol, ProtocolStatus
 
+from .documents import report_document_data, report_download_name
+from .jobs import REPORT_DOCUMENT, REPORT_FINALIZE, REPORTS_REGENERATE
 from .models import CaseAssignment, Report, ReportPdf, ReportStatus
 from .pdf import ReportPdfData, render_report
-from .selectors import (
-    FINAL_REPORT_STATUSES,
-    REPORTABLE_PROTOCOL_STATUSES,
-    report_download_name,
-    report_pdf_data,
-)
+from .selectors import FINAL_REPORT_STATUSES, REPORTABLE_PROTOCOL_STATUSES
 
 logger = logging.getLogger(__name__)
 
-FINALIZE_KIND = "report.finalize"
-REGENERATE_KIND = "reports.regenerate"
 REGENERATE_ALL_TARGET = "reports.regenerate:all"
 TEXT_FIELDS = ("macroscopic", "microscopic", "diagnosis", "comments")
 MAX_TEXT = 20_000
@@ -236,7 +232,7 @@ def report_request_finalize(*, report: Report, user: User) -> Job:
     if locked.status in FINAL_REPORT_STATUSES:
         raise Conflict(_("El informe ya está finalizado."), code="report_finalized")
     if locked.status == ReportStatus.FINALIZING:
-        active = job_active_for(kind=FINALIZE_KIND, target=locked)
+        active = job_active_for(kind=REPORT_FINALIZE, target=locked)
         if active is not None:
             return active
         # The previous job failed: a new click starts a new one.
@@ -245,7 +241,7 @@ def report_request_finalize(*, report: Report, user: User) -> Job:
         locked.status = ReportStatus.FINALIZING
         locked.save(update_fields=["status", "updated_at"])
     report.status = locked.status
-    return job_start(kind=FINALIZE_KIND, target=locked, user=user)
+    return job_start(kind=REPORT_FINALIZE, target=locked, user=user)
 
 
 @transaction.atomic
@@ -288,38 +284,23 @@ def report_amend(*, report: Report, user: User, reason: str) -> Report:
 
 
 # ---------------------------------------------------------------- PDF storage
-def _storage_path(report: Report, sha256: str) -> str:
-    # Slug of the protocol number + id (never `HP 26/001` raw), plus the hash
-    # so a regenerated PDF never overwrites an earlier one.
-    return "reports/" + safe_filename(
-        report.protocol.code, report.pk, suffix=f"{sha256[:12]}.pdf"
-    )
-
-
-@dataclass
-class StoredPdf:
-    pdf: ReportPdf
-    created: bool
-
-
 def report_pdf_store(
     *,
     report: Report,
     data: bytes,
     reason: str,
+    fingerprint: str | None = None,
     content_sha256: str = "",
     signed: SignedPdf | None = None,
-) -> StoredPdf:
-    """Store PDF bytes and record them. Same (report, hash) twice is a no-op:
-    the same path is rewritten with identical bytes and the row exists."""
-    digest = sha256_hex(data)
-    path = store_bytes(_storage_path(report, digest), data)
-    defaults: dict[str, Any] = {
-        "file": path,
-        "size": len(data),
-        "reason": reason,
-        "content_sha256": content_sha256,
-    }
+) -> ReportPdf:
+    """Store PDF bytes and record them (a `ReportPdf` row, through the one
+    document pipeline). Same (report, hash) twice is a no-op: the same path is
+    rewritten with identical bytes and the row exists. `fingerprint` is that of
+    the data the bytes were rendered from (computed from the report when not
+    given). The caller points the report at the row."""
+    if fingerprint is None:
+        fingerprint = REPORT_DOCUMENT.fingerprint(report)
+    defaults: dict[str, Any] = {"reason": reason, "content_sha256": content_sha256}
     if signed is not None:
         defaults |= {
             "signer": signed.signer[:200],
@@ -327,10 +308,13 @@ def report_pdf_store(
             "timestamped": signed.timestamped,
             "signature_demo": signed.is_demo,
         }
-    pdf, created = ReportPdf.objects.get_or_create(
-        report=report, sha256=digest, defaults=defaults
+    return document_store(
+        REPORT_DOCUMENT,
+        report,
+        fingerprint=fingerprint,
+        content=data,
+        defaults=defaults,
     )
-    return StoredPdf(pdf=pdf, created=created)
 
 
 @dataclass(frozen=True)
@@ -342,6 +326,8 @@ class IssuedPdf:
     data: bytes
     content_sha256: str
     signed: SignedPdf
+    # Of the printed data (renderer version included): the pipeline's key.
+    fingerprint: str
 
 
 def _signer_line(data: ReportPdfData) -> str:
@@ -358,8 +344,8 @@ def report_pdf_render_signed(
     inputs besides the report). The signature names the finalizing
     pathologist (name, matrícula) as reason and contact; the signed-by block
     printed on the page stays as it is."""
-    data = data or report_pdf_data(report=report)
-    unsigned = unsigned or render_report(data)
+    data = data or report_document_data(report)
+    unsigned = unsigned or REPORT_DOCUMENT.render(data)
     signer = _signer_line(data)
     signed = sign_pdf(
         unsigned,
@@ -375,11 +361,16 @@ def report_pdf_render_signed(
         location=settings.SIGNING_LOCATION,
     )
     return IssuedPdf(
-        data=signed.data, content_sha256=sha256_hex(unsigned), signed=signed
+        data=signed.data,
+        content_sha256=sha256_hex(unsigned),
+        signed=signed,
+        fingerprint=document_fingerprint(
+            data, renderer=REPORT_DOCUMENT.renderer_version()
+        ),
     )
 
 
-def report_pdf_issue(*, report: Report, reason: str) -> StoredPdf:
+def report_pdf_issue(*, report: Report, reason: str) -> ReportPdf:
     """Render, sign and store one PDF of `report` (a ReportPdf row per signed
     file; see `report_pdf_store`)."""
     issued = report_pdf_render_signed(report=report)
@@ -387,6 +378,7 @@ def report_pdf_issue(*, report: Report, reason: str) -> StoredPdf:
         report=report,
         data=issued.data,
         reason=reason,
+        fingerprint=issued.fingerprint,
         content_sha256=issued.content_sha256,
         signed=issued.signed,
     )
@@ -453,7 +445,7 @@ def report_finalize_execute(
 
     pdf = report.pdfs.filter(reason="finalize").first()
     if pdf is None:
-        pdf = report_pdf_issue(report=report, reason="finalize").pdf
+        pdf = report_pdf_issue(report=report, reason="finalize")
     with transaction.atomic():
         Report.objects.filter(pk=report.pk, status=ReportStatus.FINALIZING).update(
             status=ReportStatus.FINALIZED,
@@ -467,7 +459,7 @@ def report_finalize_execute(
         emails.report_ready(
             report=report,
             pdf_path=report.pdf_file,
-            filename=report_download_name(report=report),
+            filename=report_download_name(report),
             sha256=report.pdf_sha256,
         )
         _protocol_to_report_sent(
@@ -495,7 +487,7 @@ def report_regenerate_start(
     require_role(user, Role.ADMIN)
     if all_reports:
         return job_start(
-            kind=REGENERATE_KIND,
+            kind=REPORTS_REGENERATE,
             target=REGENERATE_ALL_TARGET,
             params={"all": True},
             user=user,
@@ -520,15 +512,20 @@ def report_regenerate_start(
             errors={"report_ids": [_("Máximo %(n)s.") % {"n": MAX_REGENERATE_IDS}]},
         )
     return job_start(
-        kind=REGENERATE_KIND, params={"report_ids": ids}, user=user, total=len(ids)
+        kind=REPORTS_REGENERATE, params={"report_ids": ids}, user=user, total=len(ids)
     )
 
 
-def report_regenerate_one(*, report_id: int) -> str:
+def report_regenerate_one(*, report_id: int, only_if_stale: bool = False) -> str:
     """Re-render one finalized report with the current template. A changed PDF
     gets a new ReportPdf row (reason `regenerate`) and becomes the report's
     current file/hash; earlier rows stay so old prints verify as superseded.
-    Returns "regenerated" or "unchanged"."""
+    Returns "regenerated" or "unchanged".
+
+    The admin's regeneration always renders and compares the unsigned content
+    (a template change may not have bumped the renderer version);
+    `only_if_stale` (the `report.pdf` job a GET starts) renders only when the
+    report's current file does not carry its current fingerprint."""
     try:
         report = _load(report_id)
     except Report.DoesNotExist:
@@ -537,10 +534,19 @@ def report_regenerate_one(*, report_id: int) -> str:
         raise Conflict(_("El informe no está finalizado."), code="report_not_finalized")
     # Signed bytes differ at every signing (time, signature): "unchanged"
     # compares the unsigned rendering with the one the current PDF was made from.
-    data = report_pdf_data(report=report)
-    unsigned = render_report(data)
+    data = report_document_data(report)
+    fingerprint = document_fingerprint(
+        data, renderer=REPORT_DOCUMENT.renderer_version()
+    )
+    if only_if_stale and REPORT_DOCUMENT.stored(report, fingerprint) is not None:
+        return "unchanged"
+    unsigned = REPORT_DOCUMENT.render(data)
     current = report.pdfs.filter(sha256=report.pdf_sha256).first()
     if current is not None and current.content_sha256 == sha256_hex(unsigned):
+        if current.fingerprint != fingerprint:
+            # Same content under a new fingerprint (a renderer version bump that
+            # changed nothing printed): the current file is current again.
+            ReportPdf.objects.filter(pk=current.pk).update(fingerprint=fingerprint)
         return "unchanged"
     issued = report_pdf_render_signed(report=report, data=data, unsigned=unsigned)
     with transaction.atomic():
@@ -553,11 +559,12 @@ def report_regenerate_one(*, report_id: int) -> str:
             report=report,
             data=issued.data,
             reason="regenerate",
+            fingerprint=issued.fingerprint,
             content_sha256=issued.content_sha256,
             signed=issued.signed,
         )
-        locked.pdf_file = stored.pdf.file
-        locked.pdf_sha256 = stored.pdf.sha256
+        locked.pdf_file = stored.file
+        locked.pdf_sha256 = stored.sha256
         locked.save(update_fields=["pdf_file", "pdf_sha256", "updated_at"])
     return "regenerated"
 

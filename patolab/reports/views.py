@@ -18,16 +18,17 @@ from django.views.decorators.http import require_POST
 
 from patolab.accounts.models import Role
 from patolab.accounts.permissions import AuthenticatedHttpRequest, role_required
+from patolab.core.documents import document_get_or_start, document_response
 from patolab.core.errors import DomainError
-from patolab.core.files import file_response
+from patolab.jobs.views import document_pending_page
 from patolab.protocols.models import AnalysisType
 
 from .forms import CYTOLOGY_LABELS, AmendForm, AssignForm, ReportForm, VerifyUploadForm
+from .jobs import REPORT_DOCUMENT
 from .models import ReportStatus
 from .selectors import (
     QUEUE_SCOPES,
     queue_items,
-    report_download_name,
     report_finalize_preview,
     report_get_by_verification,
     report_get_for,
@@ -37,7 +38,6 @@ from .selectors import (
     report_list_for,
     report_pathologists,
     report_pdf_history,
-    report_pdf_pending_job,
     report_protocol_for_report,
     report_verification,
     report_versions_for,
@@ -313,24 +313,24 @@ def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def report_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
+    """The current PDF; while it is being made, a page that follows the job
+    (202); a draft or a broken finalization goes back to the report."""
     report = report_get_for_download(user=request.user, pk=pk)
     try:
-        job = report_pdf_pending_job(report=report)
+        state = document_get_or_start(REPORT_DOCUMENT, report, user=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("reports:detail", pk=report.pk)
-    if job is not None:
-        return render(
-            request,
-            "reports/pdf_pending.html",
-            {"report": report, "job": job},
-            status=202,
-        )
-    return file_response(
+    if state.document is not None:
+        return document_response(request, REPORT_DOCUMENT, report, state.document)
+    return document_pending_page(
         request,
-        path=report.pdf_file,
-        sha256=report.pdf_sha256,
-        filename=report_download_name(report=report),
+        REPORT_DOCUMENT,
+        report,
+        state,
+        title=_("El PDF se está generando"),
+        back_url=reverse("reports:detail", kwargs={"pk": report.pk}),
+        status=202,
     )
 
 

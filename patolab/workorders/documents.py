@@ -107,7 +107,7 @@ def workorder_document_data(work_order: WorkOrder) -> WorkOrderDocument:
     )
 
 
-def workorder_storage_path(work_order: WorkOrder, fingerprint: str) -> str:
+def workorder_storage_path(work_order: WorkOrder, fingerprint: str, sha256: str) -> str:
     return "workorders/" + safe_filename(
         work_order.number, f"{work_order.pk}-{fingerprint[:16]}"
     )

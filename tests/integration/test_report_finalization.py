@@ -260,19 +260,22 @@ def test_a_storage_error_is_retried_and_the_finalization_succeeds(
     pathologist,
     wait,
 ):
-    from patolab.reports import services
+    from patolab.core import documents
 
     settings.CELERY_RETRY_BACKOFF_MAX = 1
-    real_store = services.store_bytes
+    real_store = documents.store_bytes
     calls = []
 
     def flaky_store(path, data):
-        calls.append(path)
-        if len(calls) == 1:
-            raise OSError("disco no disponible")
+        # Every document goes through this one store (the reception's labels
+        # too): only report files count and fail.
+        if path.startswith("reports/"):
+            calls.append(path)
+            if len(calls) == 1:
+                raise OSError("disco no disponible")
         return real_store(path, data)
 
-    monkeypatch.setattr(services, "store_bytes", flaky_store)
+    monkeypatch.setattr(documents, "store_bytes", flaky_store)
     report = new_draft(vet_owner, technician, pathologist)
     with transaction.atomic():
         job = report_request_finalize(report=report, user=pathologist)
@@ -288,14 +291,18 @@ def test_a_storage_error_is_retried_and_the_finalization_succeeds(
 def test_a_finalization_that_keeps_failing_shows_the_reason(
     celery_worker, monkeypatch, settings, vet_owner, technician, pathologist, wait
 ):
-    from patolab.reports import services
+    from patolab.core import documents
 
     settings.CELERY_RETRY_BACKOFF_MAX = 1
 
-    def broken_store(path, data):
-        raise OSError("disco lleno")
+    real_store = documents.store_bytes
 
-    monkeypatch.setattr(services, "store_bytes", broken_store)
+    def broken_store(path, data):
+        if path.startswith("reports/"):
+            raise OSError("disco lleno")
+        return real_store(path, data)
+
+    monkeypatch.setattr(documents, "store_bytes", broken_store)
     report = new_draft(vet_owner, technician, pathologist)
     with transaction.atomic():
         job = report_request_finalize(report=report, user=pathologist)

@@ -301,14 +301,14 @@ def test_work_queue_is_oldest_first_with_turnaround_flags(vet_owner, technician)
 def test_pdf_data_carries_the_letterhead_settings_and_the_signers_license(
     draft_report, pathologist, settings
 ):
-    from patolab.reports.selectors import report_pdf_data
+    from patolab.reports.documents import report_document_data
 
     settings.LAB_ADDRESS = "Calle 60 y 118, La Plata"
     settings.LAB_PHONE = "+54 221 555-0100"
     pathologist.license_number = "MV 4567"
     pathologist.save(update_fields=["license_number"])
     draft_report.refresh_from_db()
-    data = report_pdf_data(report=draft_report)
+    data = report_document_data(draft_report)
     assert data.lab_address == "Calle 60 y 118, La Plata"
     assert data.lab_phone == "+54 221 555-0100"
     assert data.lab_logo_path == settings.LAB_LOGO
