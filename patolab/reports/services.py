@@ -345,7 +345,7 @@ def report_pdf_render_signed(
     pathologist (name, matrícula) as reason and contact; the signed-by block
     printed on the page stays as it is."""
     data = data or report_document_data(report)
-    unsigned = unsigned or REPORT_DOCUMENT.render(data)
+    unsigned = unsigned or render_report(data)
     signer = _signer_line(data)
     signed = sign_pdf(
         unsigned,
@@ -540,7 +540,7 @@ def report_regenerate_one(*, report_id: int, only_if_stale: bool = False) -> str
     )
     if only_if_stale and REPORT_DOCUMENT.stored(report, fingerprint) is not None:
         return "unchanged"
-    unsigned = REPORT_DOCUMENT.render(data)
+    unsigned = render_report(data)
     current = report.pdfs.filter(sha256=report.pdf_sha256).first()
     if current is not None and current.content_sha256 == sha256_hex(unsigned):
         if current.fingerprint != fingerprint:
