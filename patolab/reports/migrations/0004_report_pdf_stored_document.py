@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0002_reportpdf_signature'),
+        ('reports', '0003_case_assignment'),
     ]
 
     operations = [
