@@ -178,6 +178,30 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# ---------------------------------------------------------------------------
+# Cache and sessions
+# ---------------------------------------------------------------------------
+# With CACHE_URL=redis://… the cache is shared by every process, so sessions
+# are read from it (`cached_db`: one Redis GET per request instead of a
+# database query; written through to the database, so a Redis restart logs
+# nobody out, and logout deletes the session from both). Without a shared
+# cache, sessions stay in the database: a per-process memory cache would keep
+# serving a session another process has ended. Signed-cookie sessions were
+# ruled out: they cannot be revoked on logout.
+# https://docs.djangoproject.com/en/5.2/topics/http/sessions/#using-cached-sessions
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "patolab",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, got {CACHE_URL!r}")
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 

@@ -57,31 +57,29 @@ def job_start(
     """
     spec = get_kind(kind)
     key = target_key(target)
-    with transaction.atomic():
-        if key:
-            existing = job_active_for(kind=kind, target=key)
-            if existing is not None:
-                return existing
-        task_id = str(uuid.uuid4())
-        try:
-            with transaction.atomic():
-                job = Job.objects.create(
-                    kind=kind,
-                    target=key,
-                    params=params or {},
-                    queue=spec.queue,
-                    requested_by=user if user and user.is_authenticated else None,
-                    celery_task_id=task_id,
-                    queued_at=timezone.now(),
-                    progress_total=total,
-                )
-        except IntegrityError:
-            # A concurrent request created the active job first and committed.
-            existing = job_active_for(kind=kind, target=key)
-            if existing is None:
-                raise
-            return existing
-        _send_on_commit(job=job)
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "target": key,
+        "params": params or {},
+        "queue": spec.queue,
+        "requested_by": user if user and user.is_authenticated else None,
+        "celery_task_id": str(uuid.uuid4()),
+        "queued_at": timezone.now(),
+        "progress_total": total,
+    }
+    # Insert first: the partial unique constraint on active (kind, target)
+    # refuses a second active job, and the active one is returned then. That
+    # is one savepoint (a refused INSERT must not abort the caller's
+    # transaction) and no "is one active?" query on the common path.
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(**fields)
+    except IntegrityError:
+        existing = job_active_for(kind=kind, target=key) if key else None
+        if existing is None:
+            raise
+        return existing
+    _send_on_commit(job=job)
     return job
 
 

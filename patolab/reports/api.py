@@ -122,10 +122,8 @@ def report_patch(
 
 @router.post("/reports/{report_id}/finalize", url_name="report_finalize")
 def report_finalize(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
-    # Visibility only: the service re-reads the row under a lock.
-    report = report_get_for_download(user=request.user, pk=report_id)
-    require_role(request.user, Role.HISTOPATHOLOGIST)
-    return job_accepted(report_request_finalize(report=report, user=request.user))
+    # Visibility (404) and role (403) are checked by the service's locked read.
+    return job_accepted(report_request_finalize(report_id=report_id, user=request.user))
 
 
 @router.get("/reports/{report_id}/pdf", url_name="report_pdf")

@@ -10,12 +10,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patolab.accounts.models import Role, User
-from patolab.accounts.permissions import require_role
+from patolab.accounts.permissions import require_role, scope_to_user
 from patolab.core.documents import document_fingerprint, document_store
 from patolab.core.errors import Conflict, DomainError, ValidationFailed
 from patolab.core.files import sha256_hex
@@ -218,17 +219,32 @@ def report_check_finalizable(*, report: Report) -> None:
 
 
 @transaction.atomic
-def report_request_finalize(*, report: Report, user: User) -> Job:
-    """Queue the finalization job. Repeated or concurrent calls return the same
-    active job (row lock here, partial unique constraint in job_start).
+def report_request_finalize(
+    *, user: User, report: Report | None = None, report_id: int | None = None
+) -> Job:
+    """Queue the finalization job for `report` (or the report `report_id`).
+    Repeated or concurrent calls return the same active job (row lock here,
+    partial unique constraint in job_start).
 
-    Side effects: report -> `finalizing`, one Job (queue pdf_generation) sent
-    after commit. 409 if already finalized; 400 without a diagnosis.
+    Visibility is checked in the locked SELECT itself (404 for a report the
+    user may not see), then the role (403), so the API needs no separate
+    read: one SELECT … FOR UPDATE of the columns the checks need, one UPDATE,
+    one INSERT. Side effects: report -> `finalizing`, one Job (queue
+    pdf_generation) sent after commit. 409 if already finalized; 400 without
+    a diagnosis.
     """
-    require_role(user, Role.HISTOPATHOLOGIST)
-    locked = (
-        Report.objects.select_for_update().select_related("protocol").get(pk=report.pk)
+    pk = report.pk if report is not None else report_id
+    rows = scope_to_user(
+        Report.objects.select_for_update(of=("self",))
+        .select_related("protocol")
+        .only("id", "status", "diagnosis", "protocol__id", "protocol__status"),
+        user,
+        vet_field="protocol__veterinarian",
     )
+    if user.is_authenticated and user.is_veterinarian:
+        rows = rows.filter(status__in=FINAL_REPORT_STATUSES)
+    locked = get_object_or_404(rows, pk=pk)
+    require_role(user, Role.HISTOPATHOLOGIST)
     if locked.status in FINAL_REPORT_STATUSES:
         raise Conflict(_("El informe ya está finalizado."), code="report_finalized")
     if locked.status == ReportStatus.FINALIZING:
@@ -238,9 +254,12 @@ def report_request_finalize(*, report: Report, user: User) -> Job:
         # The previous job failed: a new click starts a new one.
     else:
         report_check_finalizable(report=locked)
+        Report.objects.filter(pk=locked.pk).update(
+            status=ReportStatus.FINALIZING, updated_at=timezone.now()
+        )
         locked.status = ReportStatus.FINALIZING
-        locked.save(update_fields=["status", "updated_at"])
-    report.status = locked.status
+    if report is not None:
+        report.status = locked.status
     return job_start(kind=REPORT_FINALIZE, target=locked, user=user)
 
 
