@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -22,13 +22,16 @@ from patolab.accounts.models import User
 from patolab.core.errors import ValidationFailed
 from patolab.protocols.forms import ProtocolFilterForm
 from patolab.protocols.models import (
-    TURNAROUND_DAYS,
     AnalysisType,
     Protocol,
     ProtocolStatus,
     Sex,
 )
-from patolab.protocols.selectors import protocol_list_for
+from patolab.protocols.selectors import (
+    protocol_list_for,
+    turnaround_due,
+    turnaround_overdue,
+)
 from patolab.reports.models import Report, ReportStatus
 from patolab.workorders.forms import WorkOrderFilterForm
 from patolab.workorders.models import (
@@ -166,12 +169,6 @@ PROTOCOL_COLUMNS = [
     Column(gettext_lazy("Orden de trabajo"), width=14),
 ]
 
-_CLOSED = {
-    ProtocolStatus.REPORT_SENT,
-    ProtocolStatus.REJECTED,
-    ProtocolStatus.CANCELLED,
-}
-
 
 def _protocol_queryset(
     *, user: User, filters: dict[str, Any], ids: Sequence[int] | None
@@ -219,7 +216,6 @@ def protocol_rows(
     statuses = dict(ProtocolStatus.choices)
     sexes = dict(Sex.choices)
     report_statuses = dict(ReportStatus.choices)
-    due_days = {str(t): timedelta(days=d) for t, d in TURNAROUND_DAYS.items()}
     yes, no = _("Sí"), _("No")
     now = timezone.now()
 
@@ -229,10 +225,12 @@ def protocol_rows(
             breed, sex, age, animal, owner, sampled, submitted, received, sent,
             report_status, diagnosis, work_order,
         ) in values.iterator(chunk_size=CHUNK):  # fmt: skip
-            # The turnaround rule of protocols.selectors.protocol_is_overdue,
-            # on plain values (a model instance per row would double the time).
-            due = received + due_days[kind] if received else None
-            overdue = bool(due and status not in _CLOSED and now > due)
+            # The one turnaround rule, on plain values (a model instance per
+            # row would double the time).
+            due = turnaround_due(analysis_type=kind, received_at=received)
+            overdue = turnaround_overdue(
+                analysis_type=kind, status=status, received_at=received, now=now
+            )
             turnaround = (
                 round((sent - received).total_seconds() / 86400, 2)
                 if sent and received

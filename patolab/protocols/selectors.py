@@ -247,21 +247,42 @@ def reception_history(*, filters: dict[str, Any] | None = None) -> QuerySet[Rece
     return qs.order_by("-received_at", "-id")
 
 
-def protocol_turnaround_due(*, protocol: Protocol) -> datetime | None:
-    """When the report is due (reception + 7 days HP / 3 days CT)."""
-    if protocol.received_at is None:
+def turnaround_due(
+    *, analysis_type: str, received_at: datetime | None
+) -> datetime | None:
+    """When the report is due: reception + 7 days HP / 3 days CT (None before
+    reception). THE turnaround rule, on plain values, for every list, export and
+    statistic; `protocol_overdue_q` is its queryset form."""
+    if received_at is None:
         return None
     # The field holds the enum's value; the table is keyed by the enum member.
-    days = TURNAROUND_DAYS[AnalysisType(protocol.analysis_type)]
-    return protocol.received_at + timedelta(days=days)
+    return received_at + timedelta(days=TURNAROUND_DAYS[AnalysisType(analysis_type)])
+
+
+def turnaround_overdue(
+    *, analysis_type: str, status: str, received_at: datetime | None, now: datetime
+) -> bool:
+    """Past the turnaround target at `now` and the report not sent yet (nor the
+    protocol rejected or cancelled)."""
+    due = turnaround_due(analysis_type=analysis_type, received_at=received_at)
+    return due is not None and status not in _CLOSED and now > due
+
+
+def protocol_turnaround_due(*, protocol: Protocol) -> datetime | None:
+    """When the report is due (reception + 7 days HP / 3 days CT)."""
+    return turnaround_due(
+        analysis_type=protocol.analysis_type, received_at=protocol.received_at
+    )
 
 
 def protocol_is_overdue(*, protocol: Protocol, now: datetime | None = None) -> bool:
     """Past the turnaround target and the report not sent yet."""
-    due = protocol_turnaround_due(protocol=protocol)
-    if due is None or protocol.status in _CLOSED:
-        return False
-    return (now or timezone.now()) > due
+    return turnaround_overdue(
+        analysis_type=protocol.analysis_type,
+        status=protocol.status,
+        received_at=protocol.received_at,
+        now=now or timezone.now(),
+    )
 
 
 def protocol_history(*, protocol: Protocol) -> QuerySet[Any]:

@@ -30,6 +30,7 @@ from patolab.protocols.models import (
     ProtocolStatus,
     ProtocolStatusHistory,
 )
+from patolab.protocols.selectors import turnaround_overdue
 from patolab.reports.models import Report
 from patolab.workorders.models import WorkOrder
 
@@ -150,8 +151,12 @@ def daily_statistics_compute(
         if status not in wip_by_status or received_at is None:
             continue  # cancelled (or rejected) by then
         wip_by_status[status] += 1
-        days = TURNAROUND_DAYS[AnalysisType(analysis_type)]
-        if cutoff > received_at + timedelta(days=days):
+        if turnaround_overdue(
+            analysis_type=analysis_type,
+            status=status,
+            received_at=received_at,
+            now=cutoff,
+        ):
             overdue[analysis_type] += 1
 
     finalized_rows = list(
