@@ -34,3 +34,52 @@ def report(name: str, samples_ms: Sequence[float], target: str) -> tuple[float, 
     p95 = percentile(samples_ms, 95)
     print(f"  {name:<58} median {median:9.2f} ms   p95 {p95:9.2f} ms   target {target}")
     return median, p95
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load average: read every figure against it (this
+    machine's 2 cores are shared)."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "load average n/a"
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
+
+
+def size_line(name: str, nbytes: int, target_kb: float | None) -> None:
+    target = f"<= {target_kb:g} KB" if target_kb else "reported"
+    print(f"  {name:<58} {nbytes / 1024:9.1f} KB{'':27}target {target}")
+
+
+def reference_pages(rounds: int = 300) -> None:
+    """Same-run references for the render figures: a one-line A4 page with an
+    embedded TrueType font (ours, lean and cached) and the same page with
+    ReportLab's built-in Helvetica (nothing embedded), timed like the renders."""
+    import io
+    import time
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    from patolab.core.pdf.fonts import REGULAR, claim_glyphs, warm_fonts
+
+    warm_fonts()
+
+    def one_line(font: str) -> bytes:
+        buffer = io.BytesIO()
+        canvas = Canvas(buffer, invariant=1, initialFontName=font)
+        if font == REGULAR:
+            claim_glyphs(canvas, REGULAR)
+        canvas.setFont(font, 10)
+        canvas.drawString(72, 72, "Informe · ñandú")
+        canvas.showPage()
+        canvas.save()
+        return buffer.getvalue()
+
+    for font, label in ((REGULAR, "embedded TrueType"), ("Helvetica", "Helvetica")):
+        one_line(font)
+        samples = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            one_line(font)
+            samples.append((time.perf_counter() - start) * 1000)
+        report(f"reference: one-line page, {label}", samples, "(reference)")

@@ -31,7 +31,14 @@ def main() -> int:
         env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/patolab_bench"
     if not env.get("CELERY_BROKER_URL") and answers(6379):
         env["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/9"
+    # Sessions read from a shared Redis cache, as in production (README).
+    if not env.get("CACHE_URL") and env.get("CELERY_BROKER_URL", "").startswith(
+        "redis://"
+    ):
+        env["CACHE_URL"] = env["CELERY_BROKER_URL"]
     env.setdefault("PATOLAB_VAR_DIR", str(ROOT / "var" / "bench"))
+    one, five, fifteen = os.getloadavg()
+    print(f"bench: load average {one:.2f} {five:.2f} {fifteen:.2f}", flush=True)
     env.setdefault("EMAIL_URL", "consolemail://")
     python = sys.executable
     subprocess.run(

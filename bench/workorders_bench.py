@@ -20,7 +20,7 @@ if not os.environ.get("DATABASE_URL"):
     os.environ.setdefault("PATOLAB_VAR_DIR", tempfile.mkdtemp(prefix="wo-bench-"))
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import report, setup_django
+from common import load_average, reference_pages, report, setup_django, size_line
 
 RENDER_ROUNDS = int(os.environ.get("BENCH_WO_ROUNDS", "300"))
 SERVE_ROUNDS = int(os.environ.get("BENCH_WO_SERVE", "500"))
@@ -71,36 +71,6 @@ def sample_document(lines: int = 6):  # type: ignore[no-untyped-def]
     )
 
 
-def bench_baseline() -> None:
-    """A one-line TTF page: the floor of any ReportLab PDF on this machine right
-    now (font subset + write). Read the other figures against it when the
-    machine is busy."""
-    import io
-
-    from reportlab.pdfgen.canvas import Canvas
-
-    from patolab.core.pdf.fonts import REGULAR, register_fonts
-
-    register_fonts()
-
-    def one_line() -> bytes:
-        buffer = io.BytesIO()
-        canvas = Canvas(buffer, invariant=1)
-        canvas.setFont(REGULAR, 10)
-        canvas.drawString(72, 72, "Orden de trabajo · ñandú")
-        canvas.showPage()
-        canvas.save()
-        return buffer.getvalue()
-
-    one_line()
-    samples = []
-    for _ in range(RENDER_ROUNDS):
-        start = time.perf_counter()
-        one_line()
-        samples.append((time.perf_counter() - start) * 1000)
-    report("baseline: one-line TTF page (machine floor)", samples, "(reference)")
-
-
 def bench_render() -> None:
     from patolab.workorders.pdf import render_work_order
 
@@ -111,7 +81,8 @@ def bench_render() -> None:
         start = time.perf_counter()
         render_work_order(doc)
         samples.append((time.perf_counter() - start) * 1000)
-    report("work-order PDF render (3 protocols, 6 lines)", samples, "<= 4 ms")
+    report("work-order PDF render (3 protocols, 6 lines)", samples, "<= 2.5 ms")
+    size_line("work-order PDF size (fonts embedded)", len(render_work_order(doc)), 22)
 
 
 def bench_serve() -> None:
@@ -206,7 +177,7 @@ def bench_serve() -> None:
                 report(
                     f"serve cached work-order PDF via {name} ({suffix})",
                     samples,
-                    "<= 3 ms",
+                    "<= 2.5 ms",
                 )
     finally:
         wo.lines.all().delete()
@@ -223,8 +194,11 @@ def main() -> None:
     from django.conf import settings
 
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    print(f"workorders: db={engine}")
-    bench_baseline()
+    print(
+        f"workorders: db={engine} sessions={settings.SESSION_ENGINE.rsplit('.', 1)[-1]}"
+        f" {load_average()}"
+    )
+    reference_pages()
     bench_render()
     bench_serve()
 
