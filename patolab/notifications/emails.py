@@ -144,7 +144,13 @@ def protocol_submitted(*, protocol: Protocol) -> EmailLog | None:
     Optional (`notify_submission`)."""
     if not protocol.veterinarian.notify_submission:
         return None
-    return _protocol_email(kind=EmailKind.SUBMITTED, protocol=protocol)
+    # The printable slip (code as QR and barcode, one tag per container).
+    slip_url = absolute_url(
+        reverse("protocols:protocol-slip", kwargs={"pk": protocol.pk})
+    )
+    return _protocol_email(
+        kind=EmailKind.SUBMITTED, protocol=protocol, slip_url=slip_url
+    )
 
 
 def protocol_received(*, protocol: Protocol, tag: str = "") -> EmailLog | None:

@@ -13,6 +13,7 @@ from patolab.accounts.models import Veterinarian
 from patolab.core.errors import DomainError
 
 from .models import AnalysisType, Protocol, ProtocolStatus, SampleCondition
+from .services import protocol_validate_submission
 
 COMMON_FIELDS = [
     "species",
@@ -65,7 +66,7 @@ class SpanishErrorsMixin:
 
 class _ProtocolForm(SpanishErrorsMixin, forms.ModelForm):
     analysis_type: str = ""
-    # Required by protocol_create too; marked here so the form shows the asterisk.
+    # Required to submit (the service says so too); marked here for the asterisk.
     required_fields: tuple[str, ...] = ("animal_name",)
     veterinarian = forms.ModelChoiceField(
         queryset=Veterinarian.objects.all(),
@@ -83,8 +84,15 @@ class _ProtocolForm(SpanishErrorsMixin, forms.ModelForm):
             "sample_description": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args: Any, choose_vet: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        choose_vet: bool = False,
+        draft: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.draft = draft
         if not choose_vet:
             del self.fields["veterinarian"]
         else:
@@ -95,10 +103,32 @@ class _ProtocolForm(SpanishErrorsMixin, forms.ModelForm):
         )
         for name in self.required_fields:
             self.fields[name].required = True
+        if draft:
+            # A draft may be incomplete: nothing but well-formed values.
+            for name, field in self.fields.items():
+                field.required = name == "veterinarian"
+
+    def clean(self) -> dict[str, Any]:
+        """Every problem in one round: the service's rules (a future date, zero
+        containers, what a submission requires) run even when some fields
+        already failed here, and their errors join the form's."""
+        cleaned = super().clean() or {}
+        data = {k: v for k, v in cleaned.items() if k != "veterinarian"}
+        data["analysis_type"] = self.analysis_type
+        try:
+            protocol_validate_submission(data, draft=self.draft)
+        except DomainError as exc:
+            for field, messages in exc.errors.items():
+                if field in self.errors:
+                    continue  # the form already said what is wrong there
+                target = field if field in self.fields else None
+                for message in messages:
+                    self.add_error(target, message)
+        return cleaned
 
     def _post_clean(self) -> None:
-        # Business validation happens in protocol_create (one place for the
-        # HTML form and the API); skip ModelForm's model validation.
+        # Business validation is the service's (one place for the HTML form
+        # and the API, called from clean()); skip ModelForm's model validation.
         pass
 
     def service_data(self) -> dict[str, Any]:
@@ -113,7 +143,7 @@ class _ProtocolForm(SpanishErrorsMixin, forms.ModelForm):
 
 class HistopathologyForm(_ProtocolForm):
     analysis_type = AnalysisType.HISTOPATHOLOGY
-    required_fields = ("animal_name", "material_submitted")
+    required_fields = ("species", "animal_name", "sampling_date", "material_submitted")
 
     class Meta(_ProtocolForm.Meta):
         fields = HISTO_FIELDS
@@ -121,7 +151,7 @@ class HistopathologyForm(_ProtocolForm):
 
 class CytologyForm(_ProtocolForm):
     analysis_type = AnalysisType.CYTOLOGY
-    required_fields = ("animal_name", "technique")
+    required_fields = ("species", "animal_name", "sampling_date", "technique")
 
     class Meta(_ProtocolForm.Meta):
         fields = CYTO_FIELDS
@@ -132,7 +162,10 @@ class ProtocolFilterForm(SpanishErrorsMixin, forms.Form):
         label=_("Buscar"),
         required=False,
         widget=forms.TextInput(
-            attrs={"placeholder": _("Código, número, animal, propietario…")}
+            attrs={
+                "type": "search",
+                "placeholder": _("Código, animal, propietario, diagnóstico…"),
+            }
         ),
     )
     status = forms.ChoiceField(
@@ -238,3 +271,9 @@ class RejectForm(SpanishErrorsMixin, forms.Form):
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=ProtocolStatus.choices)
     note = forms.CharField(required=False, max_length=2000)
+
+
+def protocol_form_class(protocol: Protocol) -> type[_ProtocolForm]:
+    if protocol.analysis_type == AnalysisType.CYTOLOGY:
+        return CytologyForm
+    return HistopathologyForm

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from patolab.accounts.models import Veterinarian
+from patolab.core.documents import StoredDocument
 
 
 class AnalysisType(models.TextChoices):
@@ -74,7 +75,10 @@ class Protocol(models.Model):
         default=ProtocolStatus.SUBMITTED,
         db_index=True,
     )
-    temporary_code = models.CharField(_("código temporal"), max_length=30, unique=True)
+    # Assigned at submission: a draft has none (NULLs never collide on unique).
+    temporary_code = models.CharField(
+        _("código temporal"), max_length=30, unique=True, null=True, blank=True
+    )
     protocol_number = models.CharField(
         _("número de protocolo"), max_length=20, unique=True, null=True, blank=True
     )
@@ -99,7 +103,10 @@ class Protocol(models.Model):
     presumptive_diagnosis = models.TextField(_("diagnóstico presuntivo"), blank=True)
     clinical_history = models.TextField(_("historia clínica"), blank=True)
     sample_description = models.TextField(_("descripción de la muestra"), blank=True)
-    sampling_date = models.DateField(_("fecha de toma de muestra"))
+    # Required to submit (services), not to save a draft.
+    sampling_date = models.DateField(
+        _("fecha de toma de muestra"), null=True, blank=True
+    )
     academic_interest = models.BooleanField(_("consiente uso docente"), default=False)
     # Cytology
     technique = models.CharField(
@@ -148,7 +155,18 @@ class Protocol(models.Model):
 
     @property
     def code(self) -> str:
-        return self.protocol_number or self.temporary_code
+        if self.protocol_number or self.temporary_code:
+            return self.protocol_number or self.temporary_code or ""
+        return _("Borrador %(pk)s") % {"pk": self.pk or ""}
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ProtocolStatus.DRAFT
+
+    @property
+    def cancellable_by_vet(self) -> bool:
+        """Before reception the veterinarian may withdraw it (or drop a draft)."""
+        return self.status in (ProtocolStatus.DRAFT, ProtocolStatus.SUBMITTED)
 
     @property
     def declared_count(self) -> int:
@@ -203,3 +221,24 @@ class Counter(models.Model):
 
     key = models.CharField(max_length=40, unique=True)
     value = models.PositiveIntegerField(default=0)
+
+
+class SubmissionSlip(StoredDocument):
+    """The stored submission slip of one protocol (what the veterinarian prints:
+    temporary code as text, QR and barcode, data, one cut-out tag per
+    container), a document of the one pipeline (kind `SLIP` in `jobs.py`).
+    One row per protocol, replaced when the printed data changes."""
+
+    protocol = models.OneToOneField(
+        Protocol,
+        on_delete=models.CASCADE,
+        related_name="submission_slip",
+        verbose_name=_("protocolo"),
+    )
+
+    class Meta:
+        verbose_name = _("comprobante de remisión")
+        verbose_name_plural = _("comprobantes de remisión")
+
+    def __str__(self) -> str:
+        return str(self.protocol)

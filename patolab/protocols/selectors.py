@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from patolab.accounts.permissions import scope_to_user
+from patolab.core.search import text_search
 
 from .models import (
     TURNAROUND_DAYS,
@@ -64,11 +65,45 @@ def _as_date(value: Any) -> date | None:
         return None
 
 
+# Text columns the search box looks in, ignoring accents and case.
+SEARCH_FIELDS = (
+    "animal_name",
+    "owner_name",
+    "veterinarian__full_name",
+    "presumptive_diagnosis",
+)
+
+
+# Report statuses whose diagnosis a veterinarian may search (a draft's text is
+# not theirs to see yet); the reports app defines them, one floor above.
+_FINAL_REPORT_STATUSES = ("finalized", "sent")
+
+
+def protocol_search_q(q: str, *, drafts: bool = True) -> Q:
+    """What the search box matches: codes and numbers (as typed or normalized),
+    the animal, owner and vet, the presumptive diagnosis and the diagnosis of
+    any report version ("nandu" finds "Ñandú"; core.search). The reports are
+    matched by relation name in a subquery (one row per protocol, and no import
+    of the reports app, which sits above this one)."""
+    diagnosis = text_search(["reports__diagnosis"], q)
+    if not drafts:
+        # Same filter() call: the status applies to the matching version.
+        diagnosis &= Q(reports__status__in=_FINAL_REPORT_STATUSES)
+    with_diagnosis = Protocol.objects.filter(diagnosis).values("pk")
+    return (
+        Q(temporary_code__icontains=q)
+        | Q(protocol_number__icontains=q)
+        | Q(protocol_number__icontains=_normalize_number(q))
+        | text_search(SEARCH_FIELDS, q)
+        | Q(pk__in=with_diagnosis)
+    )
+
+
 def protocol_list_for(
     *, user: Any, filters: dict[str, Any] | None = None
 ) -> QuerySet[Protocol]:
     """Protocols visible to `user`, filtered by `status`, `analysis_type`, `q`
-    (temporary code, number, animal, owner, veterinarian name) and
+    (see `protocol_search_q`) and
     `received_from`/`received_to` (dates, inclusive). Unknown or empty filter
     values are ignored; invalid dates are ignored too (forms/API validate)."""
     filters = filters or {}
@@ -81,14 +116,8 @@ def protocol_list_for(
         qs = qs.filter(analysis_type=analysis_type)
     q = (filters.get("q") or "").strip()
     if q:
-        qs = qs.filter(
-            Q(temporary_code__icontains=q)
-            | Q(protocol_number__icontains=q)
-            | Q(protocol_number__icontains=_normalize_number(q))
-            | Q(animal_name__icontains=q)
-            | Q(owner_name__icontains=q)
-            | Q(veterinarian__full_name__icontains=q)
-        )
+        drafts = not getattr(user, "is_veterinarian", False)
+        qs = qs.filter(protocol_search_q(q, drafts=drafts))
     received_from = _as_date(filters.get("received_from"))
     if received_from:
         qs = qs.filter(received_at__date__gte=received_from)
@@ -142,6 +171,24 @@ def protocol_get_for(*, user: Any, pk: Any) -> Protocol:
     except (TypeError, ValueError):
         raise Http404 from None
     qs = scope_to_user(_base(), user, vet_field="veterinarian")
+    try:
+        return qs.get(pk=pk_int)
+    except Protocol.DoesNotExist:
+        raise Http404 from None
+
+
+def protocol_slip_get_for(*, user: Any, pk: Any) -> Protocol:
+    """A protocol whose submission slip `user` may open: its veterinarian, lab
+    staff and admins (the same scope as the protocol page; 404 otherwise)."""
+    try:
+        pk_int = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    qs = scope_to_user(
+        Protocol.objects.select_related("veterinarian", "submission_slip"),
+        user,
+        vet_field="veterinarian",
+    )
     try:
         return qs.get(pk=pk_int)
     except Protocol.DoesNotExist:

@@ -21,6 +21,10 @@ urlpatterns = [
         "recepcion/historial/", views.reception_history_view, name="reception-history"
     ),
     path("<int:pk>/", views.protocol_detail, name="protocol-detail"),
+    path("<int:pk>/editar/", views.protocol_edit, name="protocol-edit"),
+    path("<int:pk>/comprobante/", views.protocol_slip_pdf, name="protocol-slip"),
+    path("<int:pk>/enviar/", views.protocol_submit_view, name="protocol-submit"),
+    path("<int:pk>/cancelar/", views.protocol_cancel_view, name="protocol-cancel"),
     path("<int:pk>/estado/", views.protocol_status_action, name="protocol-status"),
     path("<int:pk>/recibir/", views.protocol_receive_view, name="protocol-receive"),
     path("<int:pk>/rechazar/", views.protocol_reject_view, name="protocol-reject"),

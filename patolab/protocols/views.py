@@ -7,14 +7,19 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from patolab.accounts.models import Role
 from patolab.accounts.permissions import STAFF_ROLES, profile_required, role_required
-from patolab.core.errors import DomainError
+from patolab.core.documents import document_response
+from patolab.core.errors import DomainError, ValidationFailed
+from patolab.jobs.views import document_pending_page
 
 from .forms import (
     CytologyForm,
@@ -25,7 +30,9 @@ from .forms import (
     RejectForm,
     StatusForm,
     apply_domain_errors,
+    protocol_form_class,
 )
+from .jobs import SLIP
 from .models import ProtocolStatus
 from .selectors import (
     protocol_emails,
@@ -35,15 +42,20 @@ from .selectors import (
     protocol_pending_items,
     protocol_pending_reception,
     protocol_rows,
+    protocol_slip_get_for,
     protocol_timeline,
     reception_history,
 )
 from .services import (
     protocol_allowed_transitions,
+    protocol_cancel,
     protocol_create,
     protocol_receive,
     protocol_reject,
+    protocol_save_draft,
+    protocol_slip_get_or_start,
     protocol_status_change,
+    protocol_submit,
 )
 
 PAGE_SIZE = 25
@@ -69,9 +81,25 @@ def protocol_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _wants_draft(request: HttpRequest) -> bool:
+    return request.POST.get("action") == "draft"
+
+
+def _submitted_message(request: HttpRequest, protocol: Any) -> None:
+    messages.success(
+        request,
+        _(
+            "Protocolo enviado. Código temporal: %(code)s. Imprima el comprobante "
+            "y pegue una etiqueta en cada frasco."
+        )
+        % {"code": protocol.temporary_code},
+    )
+
+
 def _submit(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
     choose_vet = request.user.is_admin_role
-    form = form_class(request.POST or None, choose_vet=choose_vet)
+    draft = request.method == "POST" and _wants_draft(request)
+    form = form_class(request.POST or None, choose_vet=choose_vet, draft=draft)
     if request.method == "POST" and form.is_valid():
         vet = (
             form.cleaned_data["veterinarian"]
@@ -79,24 +107,142 @@ def _submit(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
             else request.user.veterinarian
         )
         try:
-            protocol = protocol_create(
-                veterinarian=vet, created_by=request.user, **form.service_data()
-            )
+            if draft:
+                protocol = protocol_save_draft(
+                    veterinarian=vet, created_by=request.user, **form.service_data()
+                )
+            else:
+                protocol = protocol_create(
+                    veterinarian=vet, created_by=request.user, **form.service_data()
+                )
         except DomainError as exc:
             apply_domain_errors(form, exc)
         else:
-            messages.success(
-                request,
-                _(
-                    "Protocolo enviado. Código temporal: %(code)s. Rotule la muestra "
-                    "con este código."
+            if draft:
+                messages.success(
+                    request,
+                    _("Borrador guardado. Puede completarlo y enviarlo más tarde."),
                 )
-                % {"code": protocol.temporary_code},
-            )
+            else:
+                _submitted_message(request, protocol)
+            return redirect("protocols:protocol-detail", pk=protocol.pk)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(
+        request,
+        "protocols/protocol_form.html",
+        {"form": form, "title": title},
+        status=status,
+    )
+
+
+def _draft_form(protocol: Any, *, data: Any = None, draft: bool = False) -> Any:
+    form_class = protocol_form_class(protocol)
+    return form_class(data, instance=protocol, draft=draft)
+
+
+@role_required(Role.VETERINARIAN)
+def protocol_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a draft: save it again, or submit it (every problem shown at once)."""
+    protocol = protocol_get_for(user=request.user, pk=pk)
+    if not protocol.is_draft:
+        messages.info(request, _("El protocolo ya fue enviado: no se puede editar."))
+        return redirect("protocols:protocol-detail", pk=protocol.pk)
+    draft = request.method == "POST" and _wants_draft(request)
+    form = _draft_form(
+        protocol, data=request.POST if request.method == "POST" else None, draft=draft
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            if draft:
+                protocol_save_draft(
+                    veterinarian=protocol.veterinarian,
+                    created_by=request.user,
+                    protocol=protocol,
+                    **form.service_data(),
+                )
+            else:
+                protocol = protocol_submit(
+                    protocol=protocol, user=request.user, **form.service_data()
+                )
+        except DomainError as exc:
+            apply_domain_errors(form, exc)
+        else:
+            if draft:
+                messages.success(request, _("Borrador guardado."))
+            else:
+                _submitted_message(request, protocol)
             return redirect("protocols:protocol-detail", pk=protocol.pk)
     return render(
-        request, "protocols/protocol_form.html", {"form": form, "title": title}
+        request,
+        "protocols/protocol_form.html",
+        {
+            "form": form,
+            "protocol": protocol,
+            "title": _("Borrador: %(type)s")
+            % {"type": protocol.get_analysis_type_display()},
+        },
+        status=400 if form.is_bound and form.errors else 200,
     )
+
+
+@require_POST
+@role_required(Role.VETERINARIAN)
+def protocol_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Enviar" on a draft's page. Incomplete: the edit form with every error."""
+    protocol = protocol_get_for(user=request.user, pk=pk)
+    try:
+        protocol = protocol_submit(protocol=protocol, user=request.user)
+    except ValidationFailed:
+        form = _draft_form(protocol, data=_form_values(protocol))
+        form.is_valid()
+        return render(
+            request,
+            "protocols/protocol_form.html",
+            {
+                "form": form,
+                "protocol": protocol,
+                "title": _("Borrador: %(type)s")
+                % {"type": protocol.get_analysis_type_display()},
+            },
+            status=400,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        _submitted_message(request, protocol)
+    return redirect("protocols:protocol-detail", pk=protocol.pk)
+
+
+def _form_values(protocol: Any) -> dict[str, Any]:
+    """The draft's stored values as form data (to show what is missing)."""
+    form_class = protocol_form_class(protocol)
+    values = model_to_dict(protocol, fields=form_class.Meta.fields)
+    return {
+        name: ("" if value is None else value)
+        for name, value in values.items()
+        if value is not False
+    }
+
+
+@require_POST
+@role_required(Role.VETERINARIAN)
+def protocol_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The veterinarian withdraws a protocol before reception (or drops a draft)."""
+    protocol = protocol_get_for(user=request.user, pk=pk)
+    try:
+        protocol_cancel(
+            protocol=protocol,
+            user=request.user,
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Protocolo %(code)s cancelado.") % {"code": protocol.code},
+        )
+    return redirect("protocols:protocol-detail", pk=protocol.pk)
 
 
 @role_required(Role.VETERINARIAN)
@@ -254,3 +400,34 @@ def reception_history_view(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     page = _page(request, reception_history(filters={"q": q}))
     return render(request, "protocols/reception_history.html", {"page": page, "q": q})
+
+
+@require_GET
+@login_required
+def protocol_slip_pdf(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The submission slip PDF when current; otherwise a page following its job."""
+    protocol = protocol_slip_get_for(user=request.user, pk=pk)
+    back = reverse("protocols:protocol-detail", kwargs={"pk": protocol.pk})
+    try:
+        state = protocol_slip_get_or_start(protocol=protocol, user=request.user)
+    except DomainError as exc:
+        return document_pending_page(
+            request,
+            SLIP,
+            protocol,
+            None,
+            title=_("Comprobante de remisión"),
+            error=exc.message,
+            back_url=back,
+            status=exc.status_code,
+        )
+    if state.document is not None:
+        return document_response(request, SLIP, protocol, state.document)
+    return document_pending_page(
+        request,
+        SLIP,
+        protocol,
+        state,
+        title=_("Generando el comprobante…"),
+        back_url=back,
+    )

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from patolab.accounts.models import Role, User
 from patolab.accounts.permissions import scope_to_user
+from patolab.core.search import text_search
 from patolab.jobs.models import Job
 from patolab.protocols.models import (
     TURNAROUND_DAYS,
@@ -76,11 +77,19 @@ def report_list_for(*, user: User, status: str = "", q: str = "") -> QuerySet[Re
     if status:
         qs = qs.filter(status=status)
     if q:
+        # Accent- and case-insensitive ("nandu" finds "Ñandú"), diagnosis included.
         qs = qs.filter(
             Q(protocol__protocol_number__icontains=q)
             | Q(protocol__temporary_code__icontains=q)
-            | Q(protocol__animal_name__icontains=q)
-            | Q(protocol__veterinarian__full_name__icontains=q)
+            | text_search(
+                (
+                    "protocol__animal_name",
+                    "protocol__owner_name",
+                    "protocol__veterinarian__full_name",
+                    "diagnosis",
+                ),
+                q,
+            )
         )
     return qs.order_by("-created_at", "-id")
 

@@ -94,7 +94,7 @@ def pages_for(username: str) -> list[str]:
             f"/informes/{draft.pk}/editar/",
             f"/informes/{_first(Report.objects.filter(status='sent')).pk}/",
         ]
-    pages = [*common, "/trabajos/monitor/", "/ordenes/"]
+    pages = [*common, "/trabajos/monitor/", "/ordenes/", "/estadisticas/"]
     job = Job.objects.order_by("-created_at").first()
     if job is not None:
         pages.append(f"/trabajos/{job.pk}/")

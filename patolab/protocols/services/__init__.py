@@ -7,13 +7,21 @@ from .bulk import (
 from .manual import protocol_status_change
 from .numbering import counter_next, protocol_number_next, temporary_code_next
 from .reception import protocol_receive, protocol_reject
+from .slip import protocol_slip_get_or_start
 from .status import (
     TRANSITIONS,
     protocol_allowed_transitions,
     protocol_can_transition,
     protocol_transition,
 )
-from .submission import SUBMISSION_FIELDS, protocol_create, protocol_validate_submission
+from .submission import (
+    SUBMISSION_FIELDS,
+    protocol_cancel,
+    protocol_create,
+    protocol_save_draft,
+    protocol_submit,
+    protocol_validate_submission,
+)
 
 __all__ = [
     "SUBMISSION_FIELDS",
@@ -23,11 +31,15 @@ __all__ = [
     "protocol_bulk_status_run",
     "protocol_bulk_status_start",
     "protocol_can_transition",
+    "protocol_cancel",
     "protocol_create",
     "protocol_number_next",
     "protocol_receive",
     "protocol_reject",
+    "protocol_save_draft",
+    "protocol_slip_get_or_start",
     "protocol_status_change",
+    "protocol_submit",
     "protocol_transition",
     "protocol_validate_submission",
     "temporary_code_next",

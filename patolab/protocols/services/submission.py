@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patolab.accounts.models import Veterinarian
-from patolab.core.errors import ValidationFailed
+from patolab.core.errors import Conflict, NotAllowed, ValidationFailed
 
 from ..models import (
     AnalysisType,
@@ -21,6 +21,7 @@ from ..models import (
     Species,
 )
 from .numbering import temporary_code_next
+from .slip import protocol_slip_get_or_start
 from .status import protocol_transition
 
 REQUIRED = _("Este campo es obligatorio.")
@@ -57,16 +58,23 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
-def protocol_validate_submission(data: dict[str, Any]) -> dict[str, Any]:
-    """Clean submission data; raise ValidationFailed naming every bad field.
+def protocol_validate_submission(
+    data: dict[str, Any], *, draft: bool = False
+) -> dict[str, Any]:
+    """Clean submission data; raise ValidationFailed naming every bad field at
+    once (required fields and business rules together: one round of errors).
 
     Required: analysis type, species, animal name, sampling date (not in the
     future) and what was sent (histopathology: material and containers >= 1;
-    cytology: technique and slides >= 1)."""
+    cytology: technique and slides >= 1). With `draft=True` only the analysis
+    type is required and empty values are kept: a draft may be incomplete, but
+    what it has must still be well-formed (a real date, counts >= 1, …)."""
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
 
     def err(field: str, message: str) -> None:
+        if draft and message == REQUIRED and field != "analysis_type":
+            return
         errors.setdefault(field, []).append(message)
 
     for name, default in SUBMISSION_FIELDS.items():
@@ -90,6 +98,8 @@ def protocol_validate_submission(data: dict[str, Any]) -> dict[str, Any]:
         err("species", _("Especie inválida. Elija una de la lista."))
     if not clean["animal_name"]:
         err("animal_name", REQUIRED)
+    if clean["sex"] == "":
+        clean["sex"] = Sex.UNKNOWN  # not filled in: unknown
     if clean["sex"] not in Sex.values:
         err("sex", _("Sexo inválido (male, female o unknown)."))
     if not isinstance(clean["academic_interest"], bool):
@@ -114,6 +124,9 @@ def protocol_validate_submission(data: dict[str, Any]) -> dict[str, Any]:
     clean["sampling_date"] = sampling
 
     analysis = clean["analysis_type"]
+    for count in ("slides", "containers"):
+        if draft and clean[count] in ("", None):
+            clean[count] = SUBMISSION_FIELDS[count]
     if analysis == AnalysisType.CYTOLOGY:
         slides = _as_int(clean["slides"])
         if slides is None:
@@ -163,6 +176,141 @@ def protocol_validate_submission(data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def _editable_data(protocol: Protocol) -> dict[str, Any]:
+    return {name: getattr(protocol, name) for name in SUBMISSION_FIELDS}
+
+
+def _check_owner(*, protocol: Protocol, user: Any) -> None:
+    """A veterinarian acts only on their own protocols (the views already 404
+    others'; this guards every other caller). Admins may act for anyone."""
+    if getattr(user, "is_admin_role", False):
+        return
+    if not (
+        getattr(user, "is_veterinarian", False)
+        and protocol.veterinarian.user_id == user.pk
+    ):
+        raise NotAllowed(
+            _("Solo el veterinario/a que remite puede modificar este protocolo."),
+            code="forbidden_owner",
+        )
+
+
+def _assert_draft(protocol: Protocol) -> None:
+    if protocol.status != ProtocolStatus.DRAFT:
+        raise Conflict(
+            _("El protocolo %(code)s ya fue enviado; no se puede modificar.")
+            % {"code": protocol.code},
+            code="not_draft",
+        )
+
+
+@transaction.atomic
+def protocol_save_draft(
+    *,
+    veterinarian: Veterinarian,
+    created_by: Any,
+    protocol: Protocol | None = None,
+    **data: Any,
+) -> Protocol:
+    """Create a draft (no temporary code yet, nothing e-mailed) or update the
+    fields of an existing one. Only the analysis type is required; what is
+    filled in must be well-formed (400 naming every bad field). 409 once the
+    protocol left the draft state. Callers check the role; the owner is checked
+    here for updates."""
+    unknown = set(data) - set(SUBMISSION_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown protocol fields: {sorted(unknown)}")
+    if protocol is not None:
+        _check_owner(protocol=protocol, user=created_by)
+        protocol = Protocol.objects.select_for_update().get(pk=protocol.pk)
+        _assert_draft(protocol)
+        data = {**data, "analysis_type": protocol.analysis_type}
+    clean = protocol_validate_submission(data, draft=True)
+    if protocol is None:
+        protocol = Protocol(
+            veterinarian=veterinarian,
+            created_by=created_by
+            if getattr(created_by, "is_authenticated", False)
+            else None,
+            status=ProtocolStatus.DRAFT,
+        )
+    for name, value in clean.items():
+        setattr(protocol, name, value)
+    protocol.save()
+    return protocol
+
+
+def _submit_locked(
+    protocol: Protocol, *, user: Any, when: datetime, notify: bool
+) -> Protocol:
+    """Assign the temporary code and move draft -> submitted (history row);
+    queue the confirmation e-mail and the submission slip on commit."""
+    protocol.temporary_code = temporary_code_next(
+        analysis_type=protocol.analysis_type, day=timezone.localdate(when)
+    )
+    protocol.submitted_at = when
+    protocol.save(update_fields=["temporary_code", "submitted_at", "updated_at"])
+    protocol_transition(
+        protocol=protocol, to_status=ProtocolStatus.SUBMITTED, user=user
+    )
+    if notify:
+        from patolab.notifications import emails
+
+        # The slip is made now (a job after commit), so it is ready when the
+        # veterinarian opens it from the page or the e-mail.
+        protocol_slip_get_or_start(protocol=protocol, user=user)
+        emails.protocol_submitted(protocol=protocol)
+    return protocol
+
+
+@transaction.atomic
+def protocol_submit(
+    *, protocol: Protocol, user: Any, notify: bool = True, **data: Any
+) -> Protocol:
+    """Submit a draft, with `data` (field values) applied first when given:
+    validate it completely (400 naming every missing or bad field at once,
+    nothing changes), assign `TMP-<CT|HP>-YYYYMMDD-NNN`, move it to `submitted`
+    and queue the confirmation e-mail. 409 if it is not a draft; 403 for
+    another veterinarian's protocol."""
+    unknown = set(data) - set(SUBMISSION_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown protocol fields: {sorted(unknown)}")
+    _check_owner(protocol=protocol, user=user)
+    locked = Protocol.objects.select_for_update().get(pk=protocol.pk)
+    _assert_draft(locked)
+    values = {**_editable_data(locked), **data}
+    values["analysis_type"] = locked.analysis_type
+    clean = protocol_validate_submission(values)
+    for name, value in clean.items():
+        setattr(locked, name, value)
+    locked.save()
+    return _submit_locked(locked, user=user, when=timezone.now(), notify=notify)
+
+
+@transaction.atomic
+def protocol_cancel(*, protocol: Protocol, user: Any, reason: str = "") -> Protocol:
+    """The veterinarian withdraws a protocol before the lab received it (a
+    draft or a submitted one): it moves to `cancelled` (history row with the
+    reason) and leaves reception's pending list. 409 once received, rejected
+    or already cancelled; 403 for another veterinarian's protocol. Lab staff
+    cancel later stages through `protocol_status_change`."""
+    _check_owner(protocol=protocol, user=user)
+    locked = Protocol.objects.select_for_update().get(pk=protocol.pk)
+    if not locked.cancellable_by_vet:
+        raise Conflict(
+            _(
+                "El protocolo %(code)s está «%(status)s»: solo se puede cancelar "
+                "antes de que el laboratorio lo reciba."
+            )
+            % {"code": locked.code, "status": ProtocolStatus(locked.status).label},
+            code="not_cancellable",
+        )
+    note = (reason or "").strip()[:2000] or _("Cancelado por el veterinario/a.")
+    return protocol_transition(
+        protocol=locked, to_status=ProtocolStatus.CANCELLED, user=user, note=note
+    )
+
+
 @transaction.atomic
 def protocol_create(
     *,
@@ -193,18 +341,7 @@ def protocol_create(
         else None,
         # Born as a draft; the state machine moves it to submitted below.
         status=ProtocolStatus.DRAFT,
-        temporary_code=temporary_code_next(
-            analysis_type=clean["analysis_type"], day=timezone.localdate(when)
-        ),
-        submitted_at=when,
         **clean,
     )
     protocol.save()
-    protocol_transition(
-        protocol=protocol, to_status=ProtocolStatus.SUBMITTED, user=created_by
-    )
-    if notify:
-        from patolab.notifications import emails
-
-        emails.protocol_submitted(protocol=protocol)
-    return protocol
+    return _submit_locked(protocol, user=created_by, when=when, notify=notify)
