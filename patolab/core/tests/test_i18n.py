@@ -57,7 +57,8 @@ def test_django_builtin_form_errors_stay_spanish_for_an_english_browser():
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count("Este campo es obligatorio.") == 2
+    # Next to each field (the summary on top repeats them).
+    assert html.count("<p>Este campo es obligatorio.</p>") == 2
     assert "This field is required." not in html
 
 
@@ -87,7 +88,7 @@ def test_choosing_english_also_switches_django_builtin_form_errors():
     choose(client, "en")
 
     html = client.post(LOGIN, {"username": "", "password": ""}).content.decode()
-    assert html.count("This field is required.") == 2
+    assert html.count("<p>This field is required.</p>") == 2
 
 
 def test_choosing_english_translates_the_home_page_with_placeholders(

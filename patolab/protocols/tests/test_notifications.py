@@ -25,7 +25,8 @@ def test_submission_queues_confirmation_on_commit(
     with django_capture_on_commit_callbacks() as callbacks:
         protocol = make_protocol(vet_owner, notify=True)
     assert kinds(protocol) == ["submitted"]
-    assert len(callbacks) == 1
+    # The e-mail's delivery and the submission slip's job, both after commit.
+    assert len(callbacks) == 2
 
 
 def test_submission_confirmation_respects_preference(vet_owner):

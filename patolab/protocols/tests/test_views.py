@@ -132,7 +132,7 @@ def test_bad_submission_shows_spanish_error_next_to_field(
     login, vet_owner, url, make, overrides, field, message
 ):
     response = login(vet_owner).post(url, make(**overrides))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in field_errors(response, field)
     html = response.content.decode()
     # Next to the field, with the id its input's aria-describedby points at.
