@@ -74,7 +74,7 @@ def slip_document_data(protocol: Protocol) -> SlipData:
     )
 
 
-def slip_storage_path(protocol: Protocol, fingerprint: str) -> str:
+def slip_storage_path(protocol: Protocol, fingerprint: str, sha256: str) -> str:
     name = safe_filename(protocol.temporary_code or "", protocol.pk)
     return f"slips/{fingerprint[:12]}-{name}"
 
