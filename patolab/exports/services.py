@@ -6,14 +6,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -105,10 +106,74 @@ def _result(export: Export) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class WrittenFile:
+    path: str
+    rows: int
+    size: int
+    sha256: str
+
+
+def export_file_write(
+    *,
+    params: dict[str, Any],
+    user: User,
+    path: str,
+    progress: Callable[..., None] | None = None,
+) -> WrittenFile:
+    """Stream the rows of an export request (validated `params`) into a
+    temporary file, a chunk at a time, and store it at `path` through the
+    storage API (replacing a leftover of an earlier run). Memory stays flat:
+    rows come from a server-side cursor and leave as soon as they are written.
+    """
+    dataset, fmt = params["dataset"], params["format"]
+    report = progress or (lambda *args, **kwargs: None)
+    # In a transaction the server-side cursor streams (outside one, PostgreSQL
+    # would materialise a WITH HOLD cursor's whole result first).
+    with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # Plan for reading every row, not for a fast first row.
+                cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+        columns = dataset_columns(dataset)
+        total, rows = dataset_rows(
+            dataset=dataset, user=user, filters=params["filters"], ids=params.get("ids")
+        )
+        report(0, total, force=True)
+        with tempfile.TemporaryFile() as out:
+            if fmt == ExportFormat.CSV:
+                count = write_csv(
+                    out,
+                    columns,
+                    rows,
+                    delimiter=params.get("separator", ","),
+                    on_chunk=lambda n: report(n, total),
+                )
+            else:
+                count = write_xlsx(
+                    out,
+                    columns,
+                    rows,
+                    sheet_name=dataset_title(dataset),
+                    on_chunk=lambda n: report(n, total),
+                )
+            size = out.tell()
+            out.seek(0)
+            digest = hashlib.sha256()
+            for block in iter(lambda: out.read(1 << 20), b""):
+                digest.update(block)
+            out.seek(0)
+            if default_storage.exists(path):
+                default_storage.delete(path)
+            stored = default_storage.save(path, File(out, name=path))
+    report(count, count, force=True)
+    return WrittenFile(stored, count, size, digest.hexdigest())
+
+
 def export_generate_execute(*, job: Job, progress: Progress) -> dict[str, Any]:
-    """The body of the export job: stream the rows (a chunk at a time) into a
-    temporary file, store it through the storage API, record the Export row
-    and e-mail the requester the download link, once.
+    """The body of the export job: write and store the file
+    (`export_file_write`), record the Export row and e-mail the requester the
+    download link, once.
 
     Idempotent: a job whose Export row exists returns its result; a re-run
     after a crash before that row rewrites the same storage path.
@@ -121,71 +186,41 @@ def export_generate_execute(*, job: Job, progress: Progress) -> dict[str, Any]:
         raise ValidationFailed(_("El usuario que pidió la exportación ya no existe."))
     params = job.params
     dataset, fmt = params["dataset"], params["format"]
-    with translation.override(settings.LANGUAGE_CODE):
-        columns = dataset_columns(dataset)
-        total, rows = dataset_rows(
-            dataset=dataset, user=user, filters=params["filters"], ids=params.get("ids")
+    written = export_file_write(
+        params=params,
+        user=user,
+        path=f"exports/{job.created_at:%Y/%m}/{job.pk}.{fmt}",
+        progress=progress,
+    )
+    count = written.rows
+    with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
+        export = Export.objects.create(
+            job=job,
+            requested_by=user,
+            dataset=dataset,
+            format=fmt,
+            filters={
+                **params["filters"],
+                **({"ids": params["ids"]} if "ids" in params else {}),
+            },
+            rows=count,
+            fingerprint=document_fingerprint(params, renderer=WRITER_VERSION),
+            file=written.path,
+            sha256=written.sha256,
+            size=written.size,
+            expires_at=timezone.now() + timedelta(days=settings.EXPORTS_EXPIRY_DAYS),
         )
-        progress(0, total, force=True)
-        with tempfile.TemporaryFile() as out:
-            if fmt == ExportFormat.CSV:
-                count = write_csv(
-                    out,
-                    columns,
-                    rows,
-                    delimiter=params.get("separator", ","),
-                    on_chunk=lambda n: progress(n, total),
-                )
-            else:
-                count = write_xlsx(
-                    out,
-                    columns,
-                    rows,
-                    sheet_name=dataset_title(dataset),
-                    on_chunk=lambda n: progress(n, total),
-                )
-            size = out.tell()
-            out.seek(0)
-            digest = hashlib.sha256()
-            for block in iter(lambda: out.read(1 << 20), b""):
-                digest.update(block)
-            out.seek(0)
-            path = f"exports/{timezone.now():%Y/%m}/{job.pk}.{fmt}"
-            if default_storage.exists(path):
-                default_storage.delete(path)
-            stored = default_storage.save(path, File(out, name=path))
-        progress(count, count, force=True)
-        with transaction.atomic():
-            export = Export.objects.create(
-                job=job,
-                requested_by=user,
-                dataset=dataset,
-                format=fmt,
-                filters={
-                    **params["filters"],
-                    **({"ids": params["ids"]} if "ids" in params else {}),
-                },
-                rows=count,
-                fingerprint=document_fingerprint(params, renderer=WRITER_VERSION),
-                file=stored,
-                sha256=digest.hexdigest(),
-                size=size,
-                expires_at=timezone.now()
-                + timedelta(days=settings.EXPORTS_EXPIRY_DAYS),
-            )
-            emails.export_ready(
-                user=user,
-                export_id=export.pk,
-                url=emails.absolute_url(
-                    reverse("exports:download", kwargs={"pk": export.pk})
-                ),
-                dataset=dataset_title(dataset),
-                format=export.get_format_display(),
-                rows=count,
-                expires=timezone.localtime(export.expires_at).strftime(
-                    "%d/%m/%Y %H:%M"
-                ),
-            )
+        emails.export_ready(
+            user=user,
+            export_id=export.pk,
+            url=emails.absolute_url(
+                reverse("exports:download", kwargs={"pk": export.pk})
+            ),
+            dataset=dataset_title(dataset),
+            format=export.get_format_display(),
+            rows=count,
+            expires=timezone.localtime(export.expires_at).strftime("%d/%m/%Y %H:%M"),
+        )
     return _result(export)
 
 
