@@ -6,6 +6,7 @@ from .models import (
     PricingItem,
     WorkOrder,
     WorkOrderLine,
+    WorkOrderPayment,
     WorkOrderPdf,
     WorkOrderProtocol,
 )
@@ -60,6 +61,12 @@ class ProtocolInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class PaymentInline(ReadOnlyInline):
+    model = WorkOrderPayment
+    fields = ("paid_on", "amount", "recorded_by", "created_at")
+    readonly_fields = fields
+
+
 class PdfInline(ReadOnlyInline):
     model = WorkOrderPdf
     fields = ("created_at", "fingerprint", "sha256", "size", "file")
@@ -82,7 +89,7 @@ class WorkOrderAdmin(admin.ModelAdmin):
     search_fields = ("number", "billing_name", "cuit", "veterinarian__full_name")
     date_hierarchy = "created_at"
     list_select_related = ("veterinarian",)
-    inlines = (ProtocolInline, LineInline, PdfInline)
+    inlines = (ProtocolInline, LineInline, PaymentInline, PdfInline)
     readonly_fields = (
         "number",
         "veterinarian",
@@ -98,10 +105,12 @@ class WorkOrderAdmin(admin.ModelAdmin):
         "cuit",
         "tax_condition",
         "advance_payment",
+        "payment_status",
     )
-    # Payment status and notes are safe to edit here; money, lines and
-    # numbering only through the services (web page or API).
-    fields = (*readonly_fields, "payment_status", "notes")
+    # Notes are safe to edit here; money, lines, numbering and payments only
+    # through the services (web page or API): the payment status follows
+    # from the recorded payments.
+    fields = (*readonly_fields, "notes")
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

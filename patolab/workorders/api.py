@@ -26,7 +26,7 @@ from .services import (
     workorder_create,
     workorder_issue,
     workorder_mark_sent,
-    workorder_set_payment_status,
+    workorder_payment_record,
     workorder_update,
 )
 
@@ -63,7 +63,8 @@ class WorkOrderPatch(Schema):
 
 
 class PaymentIn(Schema):
-    payment_status: str
+    amount: Any = None
+    paid_on: Any = None
 
 
 def _lines(items: list[LineIn] | None) -> list[LineInput] | None:
@@ -134,7 +135,7 @@ def workorder_list_endpoint(
             "date_from": created_from,
             "date_to": created_to,
         },
-    ).prefetch_related("lines", "protocol_links__protocol")
+    ).prefetch_related("lines", "protocol_links__protocol", "payments")
     return paginate(request, qs, workorder_to_dict, page=page, page_size=page_size)
 
 
@@ -185,8 +186,11 @@ def workorder_payment_endpoint(
 ) -> dict[str, Any]:
     _staff(request)
     wo = workorder_get_for(user=request.user, pk=workorder_id)
-    workorder_set_payment_status(
-        work_order=wo, payment_status=payload.payment_status, user=request.user
+    workorder_payment_record(
+        work_order=wo,
+        amount=payload.amount,
+        paid_on=payload.paid_on,
+        user=request.user,
     )
     return workorder_to_dict(workorder_get_for(user=request.user, pk=workorder_id))
 

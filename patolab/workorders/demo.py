@@ -17,10 +17,11 @@ from .models import PricingItem, TaxCondition, WorkOrder
 from .selectors import protocols_billable_for
 from .services import (
     LineInput,
+    workorder_balance,
     workorder_create,
     workorder_issue,
     workorder_mark_sent,
-    workorder_set_payment_status,
+    workorder_payment_record,
 )
 
 CATALOG = [
@@ -141,9 +142,12 @@ def seed(stdout: Any) -> None:
                 )
                 if roll < 0.3:
                     workorder_mark_sent(work_order=wo, user=creator)
-                if rng.random() < 0.5:
-                    workorder_set_payment_status(
-                        work_order=wo, payment_status="paid", user=creator
+                if rng.random() < 0.5 and workorder_balance(work_order=wo) > 0:
+                    workorder_payment_record(
+                        work_order=wo,
+                        amount=workorder_balance(work_order=wo),
+                        paid_on=timezone.localdate(),
+                        user=creator,
                     )
     stdout.write(
         f"Work orders: {PricingItem.objects.count()} catalog items, "

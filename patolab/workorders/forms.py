@@ -14,7 +14,6 @@ from patolab.protocols.models import Protocol
 
 from .models import PaymentStatus, TaxCondition, WorkOrderStatus
 from .pricing import pricing_valid_on
-from .selectors import protocols_billable_for
 
 
 class VeterinarianPickForm(forms.Form):
@@ -25,22 +24,34 @@ class VeterinarianPickForm(forms.Form):
     )
 
 
-class ProtocolChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.code} · {obj.get_analysis_type_display()} · {obj.animal_name}"
+class ProtocolSelectForm(forms.Form):
+    """Which unbilled protocols go on the new work order. Rendered as a table
+    (date, type, catalog price) by the template; an empty choice is left to
+    the service, so its message joins the others in one round."""
 
-
-class WorkOrderForm(forms.Form):
-    protocols = ProtocolChoiceField(
+    protocols = forms.ModelMultipleChoiceField(
         label=_("Protocolos recibidos sin facturar"),
         queryset=Protocol.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
     auto_protocol_lines = forms.BooleanField(
         label=_("Agregar una línea por protocolo con el precio del tarifario"),
         required=False,
         initial=True,
     )
+
+    def __init__(self, *args: Any, veterinarian: Veterinarian, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any of the vet's protocols passes here: one billed or changed
+        # meanwhile gets the service's message naming it and its work order.
+        self.fields["protocols"].queryset = Protocol.objects.filter(
+            veterinarian=veterinarian
+        )
+
+
+class WorkOrderForm(forms.Form):
+    """The header of a work order (create and edit)."""
+
     tax_condition = forms.ChoiceField(
         label=_("Condición frente al IVA"), choices=TaxCondition.choices
     )
@@ -67,20 +78,6 @@ class WorkOrderForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args: Any, veterinarian: Veterinarian, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["protocols"].queryset = protocols_billable_for(
-            veterinarian=veterinarian
-        )
-
-
-class WorkOrderEditForm(forms.Form):
-    tax_condition = WorkOrderForm.base_fields["tax_condition"]
-    billing_name = WorkOrderForm.base_fields["billing_name"]
-    cuit = WorkOrderForm.base_fields["cuit"]
-    advance_payment = WorkOrderForm.base_fields["advance_payment"]
-    notes = WorkOrderForm.base_fields["notes"]
-
 
 def catalog_choices() -> list[tuple[str, str]]:
     return [("", "—")] + [
@@ -106,10 +103,21 @@ class LineForm(forms.Form):
 
     @property
     def is_blank(self) -> bool:
-        return not self.is_bound or not (self.cleaned_data or {}).get("code")
+        """No item chosen, or marked "Quitar": the row is not a line."""
+        data = (self.cleaned_data or {}) if self.is_bound else {}
+        return not data.get("code") or bool(data.get("DELETE"))
 
 
-LineFormSet = forms.formset_factory(LineForm, extra=3, max_num=50)
+class _LineFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Quitar")
+
+
+LineFormSet = forms.formset_factory(
+    LineForm, formset=_LineFormSet, extra=1, max_num=50, can_delete=True
+)
 
 
 class WorkOrderFilterForm(forms.Form):
@@ -139,6 +147,14 @@ class WorkOrderFilterForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    payment_status = forms.ChoiceField(
-        label=_("Estado de pago"), choices=PaymentStatus.choices
+    """A payment received: the service checks the amount against the balance."""
+
+    amount = forms.DecimalField(
+        label=_("Importe"), max_digits=12, decimal_places=2, required=False
+    )
+    paid_on = forms.DateField(
+        label=_("Fecha de pago"),
+        required=False,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )

@@ -170,3 +170,31 @@ class WorkOrderPdf(StoredDocument):
 
     def __str__(self) -> str:
         return f"{self.work_order} · {self.fingerprint[:12]}"
+
+
+class WorkOrderPayment(models.Model):
+    """A payment received for an issued work order. The work order's payment
+    status follows from its payments and advance payment (never set by hand)."""
+
+    work_order = models.ForeignKey(
+        WorkOrder, on_delete=models.CASCADE, related_name="payments"
+    )
+    amount = models.DecimalField(_("importe"), max_digits=12, decimal_places=2)
+    paid_on = models.DateField(_("fecha de pago"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pago")
+        verbose_name_plural = _("pagos")
+        ordering = ["paid_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="workorder_payment_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_order} · {self.amount}"

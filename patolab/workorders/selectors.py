@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -10,9 +11,10 @@ from django.shortcuts import get_object_or_404
 
 from patolab.accounts.models import Role, User, Veterinarian
 from patolab.accounts.permissions import require_role, scope_to_user
-from patolab.protocols.models import Protocol, ProtocolStatus
+from patolab.protocols.models import AnalysisType, Protocol, ProtocolStatus
 
-from .models import WorkOrder, WorkOrderProtocol
+from .models import PricingItem, WorkOrder, WorkOrderPayment, WorkOrderProtocol
+from .pricing import pricing_for_analysis
 
 # A protocol can be billed once the lab has received its sample.
 BILLABLE_STATUSES = (
@@ -73,7 +75,13 @@ def _with_document_data(qs: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
 def workorder_get_for(*, user: User, pk: object) -> WorkOrder:
     """One work order with its lines and protocols, from `workorder_list_for`
     (same visibility); another vet's gives 404."""
-    return get_object_or_404(_with_document_data(workorder_list_for(user=user)), pk=pk)
+    qs = _with_document_data(workorder_list_for(user=user)).prefetch_related(
+        Prefetch(
+            "payments",
+            queryset=WorkOrderPayment.objects.select_related("recorded_by"),
+        )
+    )
+    return get_object_or_404(qs, pk=pk)
 
 
 def workorder_for_document(*, pk: object) -> WorkOrder:
@@ -88,3 +96,22 @@ def protocols_billable_for(*, veterinarian: Veterinarian) -> QuerySet[Protocol]:
         status__in=BILLABLE_STATUSES,
         work_order_link__isnull=True,
     ).order_by("received_at", "id")
+
+
+@dataclass(frozen=True)
+class BillableRow:
+    """A protocol that can go on a new work order, with the catalog item that
+    would price it today (None when the catalog has no valid price)."""
+
+    protocol: Protocol
+    price: PricingItem | None
+
+
+def protocols_billable_rows(*, veterinarian: Veterinarian) -> list[BillableRow]:
+    """The new-work-order table: unbilled protocols, oldest reception first,
+    each with its catalog price (one catalog query per analysis type)."""
+    prices = {t: pricing_for_analysis(t) for t in AnalysisType.values}
+    return [
+        BillableRow(protocol=p, price=prices.get(p.analysis_type))
+        for p in protocols_billable_for(veterinarian=veterinarian)
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
@@ -23,6 +24,7 @@ def pricing_to_dict(item: PricingItem) -> dict[str, Any]:
 
 def workorder_to_dict(wo: WorkOrder) -> dict[str, Any]:
     net = money(wo.total - wo.tax_total)
+    paid = sum((p.amount for p in wo.payments.all()), Decimal("0.00"))
     return {
         "id": wo.pk,
         "number": wo.number,
@@ -60,7 +62,12 @@ def workorder_to_dict(wo: WorkOrder) -> dict[str, Any]:
         "tax_total": str(wo.tax_total),
         "total": str(wo.total),
         "advance_payment": str(wo.advance_payment),
-        "balance": str(wo.total - wo.advance_payment),
+        "payments": [
+            {"amount": str(p.amount), "paid_on": p.paid_on.isoformat()}
+            for p in wo.payments.all()
+        ],
+        "paid_total": str(paid),
+        "balance": str(wo.total - wo.advance_payment - paid),
         "notes": wo.notes,
         "created_at": wo.created_at.isoformat() if wo.created_at else None,
         "issued_at": wo.issued_at.isoformat() if wo.issued_at else None,

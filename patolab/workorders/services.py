@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patolab.accounts.models import User, Veterinarian
 from patolab.core.errors import Conflict, InvalidTransition, ValidationFailed
+from patolab.core.pdf.styles import format_money
 from patolab.protocols.models import AnalysisType, Counter, Protocol
 
 from .cuit import cuit_format, cuit_is_valid
@@ -27,6 +30,7 @@ from .models import (
     TaxCondition,
     WorkOrder,
     WorkOrderLine,
+    WorkOrderPayment,
     WorkOrderProtocol,
     WorkOrderStatus,
 )
@@ -571,21 +575,68 @@ def workorder_mark_sent(
 
 
 @transaction.atomic
-def workorder_set_payment_status(
-    *, work_order: WorkOrder, payment_status: str, user: User | None = None
-) -> WorkOrder:
-    """Record the payment status (pending, partial, paid). Not printed on the
-    PDF, so the cached PDF stays current."""
-    if payment_status not in PaymentStatus.values:
-        raise ValidationFailed(
-            _("Estado de pago inválido."),
-            errors={
-                "payment_status": [
-                    _("Opciones: %(o)s.") % {"o": ", ".join(PaymentStatus.values)}
-                ]
-            },
-        )
+def workorder_payment_record(
+    *, work_order: WorkOrder, amount: Any, paid_on: Any, user: User | None = None
+) -> WorkOrderPayment:
+    """Record a payment (amount > 0, up to the balance; a date not in the
+    future) on an issued or sent work order, and derive its payment status
+    from the advance payment plus every payment: pending, partial or paid.
+    400 names the bad field; 409 for a draft. Payments are not printed, so the
+    cached PDF stays current. Staff only (checked by the caller).
+
+    Side effects: one WorkOrderPayment row; the work order's payment_status."""
+    errors: Errors = {}
+    value = _parse_decimal(amount) if amount not in (None, "") else None
+    if value is None:
+        _add(errors, "amount", _("Indique el importe pagado."))
+    elif value <= 0:
+        _add(errors, "amount", _("El importe debe ser mayor que cero."))
+    elif value != value.quantize(Decimal("0.01")):
+        _add(errors, "amount", _("El importe admite hasta dos decimales."))
+    day = paid_on
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day.strip())
+        except ValueError:
+            day = None
+    if not isinstance(day, date):
+        _add(errors, "paid_on", _("Indique la fecha del pago (aaaa-mm-dd)."))
+    elif day > timezone.localdate():
+        _add(errors, "paid_on", _("La fecha del pago no puede ser futura."))
     locked = _lock(work_order)
-    locked.payment_status = payment_status
+    if locked.status == WorkOrderStatus.DRAFT:
+        raise InvalidTransition(
+            _("Emita la orden %(number)s antes de registrar pagos.")
+            % {"number": locked.number},
+            code="workorder_not_issued",
+        )
+    balance = workorder_balance(work_order=locked)
+    if value is not None and "amount" not in errors and value > balance:
+        _add(
+            errors,
+            "amount",
+            _("El importe supera el saldo de la orden (%(balance)s).")
+            % {"balance": format_money(balance)},
+        )
+    if errors or value is None or not isinstance(day, date):
+        raise _invalid(errors)
+    payment = WorkOrderPayment.objects.create(
+        work_order=locked,
+        amount=money(value),
+        paid_on=day,
+        recorded_by=user if user is not None and user.is_authenticated else None,
+    )
+    paid = locked.advance_payment + _payments_total(locked)
+    locked.payment_status = _payment_status_for(advance=paid, total=locked.total)
     locked.save(update_fields=["payment_status", "updated_at"])
-    return locked
+    return payment
+
+
+def _payments_total(work_order: WorkOrder) -> Decimal:
+    total = work_order.payments.aggregate(total=Sum("amount"))["total"]
+    return total if total is not None else Decimal("0.00")
+
+
+def workorder_balance(*, work_order: WorkOrder) -> Decimal:
+    """What is still owed: total minus the advance payment and every payment."""
+    return work_order.total - work_order.advance_payment - _payments_total(work_order)

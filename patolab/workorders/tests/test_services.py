@@ -21,7 +21,6 @@ from ..services import (
     workorder_create,
     workorder_issue,
     workorder_mark_sent,
-    workorder_set_payment_status,
     workorder_update,
 )
 from .factories import make_protocol
@@ -254,14 +253,10 @@ def test_edit_after_issue_is_a_409(vet_owner):
     assert wo.notes == ""
 
 
-def test_sent_only_after_issued_and_payment_status_any_time(vet_owner):
+def test_sent_only_after_issued(vet_owner):
     wo = create(vet_owner, [make_protocol(vet_owner)])
     with pytest.raises(InvalidTransition):
         workorder_mark_sent(work_order=wo)
     workorder_issue(work_order=wo)
     wo = workorder_mark_sent(work_order=wo)
     assert wo.status == WorkOrderStatus.SENT
-    wo = workorder_set_payment_status(work_order=wo, payment_status="paid")
-    assert wo.payment_status == PaymentStatus.PAID
-    with pytest.raises(ValidationFailed):
-        workorder_set_payment_status(work_order=wo, payment_status="robado")

@@ -226,8 +226,13 @@ def test_staff_edits_a_draft_and_cannot_after_issue(login, technician, vet_owner
     assert issue.status_code == 302
     wo.refresh_from_db()
     assert wo.status == "issued"
-    response = client.post(url, {**data, "notes": "tarde"}, follow=True)
-    assert "ya fue emitida" in response.content.decode()
+    # The issued order's edit page says so instead of offering a form.
+    page = client.get(url).content.decode()
+    assert f"La orden {wo.number} fue emitida el" in page
+    assert "ya no se puede modificar" in page
+    assert 'name="notes"' not in page
+    response = client.post(url, {**data, "notes": "tarde"})
+    assert "ya no se puede modificar" in response.content.decode()
     wo.refresh_from_db()
     assert wo.notes == "Editada"
 
@@ -261,10 +266,13 @@ def test_protocol_billed_meanwhile_is_shown_next_to_the_protocols(
     assert response.status_code == 200
     html = response.content.decode()
     block = re.search(
-        r'<div class="field has-error required">\s*<label[^>]*>Protocolos recibidos'
-        r'.*?<p class="field-error">',
+        r'<fieldset class="protocol-pick has-error" id="protocols">.*?'
+        r'<div class="field-error" id="protocols_error"><p>([^<]*)</p>',
         html,
         re.S,
     )
     assert block, "no error next to the protocols field"
+    assert p.code in block.group(1)
+    summary = html[html.index('class="error-summary"') :]
+    assert '<a href="#protocols">' in summary
     assert WorkOrder.objects.count() == 1
