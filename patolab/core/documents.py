@@ -153,8 +153,13 @@ class DocumentKind(Generic[T, D]):
     unique_by: str = "fingerprint"
     # Consulted first: raise a DomainError when the target cannot have a file
     # (a draft report), or return the job of another kind that is making it
-    # right now (a finalization, a bulk regeneration); None otherwise.
+    # right now (a finalization); None otherwise. Keep it cheap: it runs on
+    # every GET.
     producing: Callable[[T], Any] | None = None
+    # Consulted only when no current file is stored, before starting a job of
+    # this kind: a job of another kind that will make it (a bulk regeneration
+    # covering the target). Off the serving path of a current file.
+    covering: Callable[[T], Any] | None = None
     content_type: str = "application/pdf"
 
     def fingerprint(self, target: T) -> str:
@@ -226,6 +231,10 @@ def document_status(kind: DocumentKind[T, D], target: T) -> DocumentState[D]:
     document = document_current(kind, target)
     if document is not None:
         return DocumentState(document)
+    if kind.covering is not None:
+        job = kind.covering(target)
+        if job is not None:
+            return DocumentState(None, job)
     return DocumentState(None, _port().latest(kind=kind.job_kind, target=target))
 
 
@@ -248,6 +257,10 @@ def document_get_or_start(
     document = kind.stored(target, fingerprint)
     if document is not None:
         return DocumentState(document)
+    if kind.covering is not None:
+        job = kind.covering(target)
+        if job is not None:
+            return DocumentState(None, job)
     job = _port().start(
         kind=kind.job_kind,
         target=target,

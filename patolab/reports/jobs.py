@@ -32,9 +32,9 @@ REPORT_PDF = "report.pdf"
 
 
 def report_pdf_producing_job(report: Report) -> Job | None:
-    """The job of another kind producing this report's PDF right now
-    (finalization, or a bulk regeneration that covers it), or None. A draft has
-    no PDF (409), nor has a finalization that stopped without one (409)."""
+    """The finalization producing this report's PDF right now, or None (no
+    query unless the report is finalizing). A draft has no PDF (409), nor has a
+    finalization that stopped without one (409)."""
     if report.status == ReportStatus.DRAFT:
         raise Conflict(
             _("El informe es un borrador: todavía no tiene PDF."), code="report_draft"
@@ -47,6 +47,13 @@ def report_pdf_producing_job(report: Report) -> Job | None:
                 code="report_pdf_unavailable",
             )
         return job
+    return None
+
+
+def report_pdf_regeneration_job(report: Report) -> Job | None:
+    """A bulk regeneration covering this report, asked only when the report has
+    no current file (a finalized report's current file is served while a
+    regeneration runs: the regeneration would store the same content)."""
     # Regeneration jobs have no per-report target; there are few active ones,
     # so checking their parameters in Python works on every database.
     for job in Job.objects.filter(kind=REPORTS_REGENERATE, state__in=ACTIVE_STATES):
@@ -88,6 +95,7 @@ REPORT_DOCUMENT: DocumentKind[Report, ReportPdf] = register_document(
         unique_by="sha256",
         find=report_pdf_stored,
         producing=report_pdf_producing_job,
+        covering=report_pdf_regeneration_job,
     )
 )
 

@@ -216,18 +216,36 @@ def test_regenerate_all_answers_202_and_joins_the_active_job(api, admin):
     assert first.json()["id"] == second.json()["id"]
 
 
-def test_pdf_during_a_regeneration_covering_it_is_202(
+def test_pdf_during_a_regeneration_is_the_current_file(
     api, admin, pathologist, draft_report
 ):
+    # A current file is served without asking for regeneration jobs: the
+    # regeneration would store the same content (issue 9: off the serving path).
+    finalize_now(draft_report, pathologist)
+    api(admin).post("/api/v1/reports/regenerate", {"report_ids": [draft_report.pk]})
+    draft_report.refresh_from_db()
+    response = api(pathologist).get(f"/api/v1/reports/{draft_report.pk}/pdf")
+    assert response.status_code == 200
+    assert response["ETag"] == f'"{draft_report.pdf_sha256}"'
+    assert ReportPdf.objects.count() == 1
+
+
+def test_stale_pdf_during_a_regeneration_covering_it_is_202_with_that_job(
+    api, admin, pathologist, draft_report, monkeypatch
+):
+    from patolab.reports import pdf
+
     finalize_now(draft_report, pathologist)
     job_id = (
         api(admin)
         .post("/api/v1/reports/regenerate", {"report_ids": [draft_report.pk]})
         .json()["id"]
     )
+    monkeypatch.setattr(pdf, "RENDERER_VERSION", pdf.RENDERER_VERSION + "-next")
     response = api(pathologist).get(f"/api/v1/reports/{draft_report.pk}/pdf")
     assert response.status_code == 202
     assert response.json()["job"]["id"] == job_id
+    assert not Job.objects.filter(kind="report.pdf").exists()
     assert ReportPdf.objects.count() == 1
     assert draft_report.status == ReportStatus.SENT
 
