@@ -7,7 +7,6 @@ message carries only the job id; the row holds state, progress, result and error
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 import uuid
@@ -31,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from patolab.accounts.models import User
 from patolab.core.errors import Conflict, DomainError
+from patolab.core.retry import retry_delay
 
 from .models import Job, JobState
 from .registry import JobKind, get_kind
@@ -204,12 +204,6 @@ class Outcome:
     summary: dict[str, Any]
     retry_in: float | None = None
     max_retries: int = 0
-
-
-def retry_delay(attempt: int) -> float:
-    """Exponential backoff with full jitter, capped below the visibility timeout."""
-    cap = settings.CELERY_RETRY_BACKOFF_MAX
-    return random.uniform(0.5, min(cap, 2 ** max(0, attempt - 1) * 2))  # noqa: S311
 
 
 def job_execute(*, job: Job) -> Outcome:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -26,6 +25,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from .models import EmailKind, EmailLog
+from .services import email_log_enqueue
 
 if TYPE_CHECKING:
     from patolab.accounts.models import User, Veterinarian
@@ -103,9 +103,7 @@ def email_queue(
             )
     except IntegrityError:
         return EmailLog.objects.get(idempotency_key=key)
-    from .tasks import email_send
-
-    transaction.on_commit(partial(email_send.delay, log.pk), robust=True)
+    email_log_enqueue(log.pk)
     return log
 
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from patolab.protocols.models import Protocol
-
 
 class EmailKind(models.TextChoices):
     SUBMITTED = "submitted", _("Protocolo enviado")
@@ -32,8 +30,9 @@ class EmailLog(models.Model):
 
     kind = models.CharField(_("tipo"), max_length=30, choices=EmailKind.choices)
     idempotency_key = models.CharField(max_length=200, unique=True)
+    # By name: the outbox sits below the domain apps and imports none of them.
     protocol = models.ForeignKey(
-        Protocol,
+        "protocols.Protocol",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,

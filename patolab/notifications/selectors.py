@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
 from patolab.accounts.models import Role
 from patolab.accounts.permissions import has_role, require_role
-from patolab.protocols.models import Protocol
 
 from .models import EmailLog
+
+if TYPE_CHECKING:
+    from patolab.protocols.models import Protocol
 
 
 def email_log_list_for(

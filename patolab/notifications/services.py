@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import smtplib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -27,19 +26,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from patolab.accounts.models import User
-from patolab.accounts.permissions import require_role
-from patolab.core.errors import DomainError, ValidationFailed
-from patolab.core.files import safe_filename
-from patolab.jobs.models import Job
-from patolab.jobs.services import job_start
-from patolab.protocols.models import Protocol
-from patolab.reports.models import Report, ReportStatus
+from patolab.core.retry import retry_delay
 
 from .models import EmailLog, EmailStatus
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +39,6 @@ logger = logging.getLogger(__name__)
 SENDING_STALE_AFTER = timedelta(minutes=5)
 # A queued row overdue by this much lost its broker message.
 QUEUED_STALE_AFTER = timedelta(minutes=2)
-RETRY_BASE_SECONDS = 2.0
 
 
 class TransientSendError(Exception):
@@ -72,13 +63,6 @@ class Delivery:
 def message_id_for(key: str) -> str:
     """A stable Message-ID: the same logical e-mail always carries the same one."""
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@patolab>"
-
-
-def retry_delay(attempts: int) -> float:
-    """Exponential backoff with jitter, capped by CELERY_RETRY_BACKOFF_MAX."""
-    cap = float(settings.CELERY_RETRY_BACKOFF_MAX)
-    ceiling = min(cap, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
-    return round(random.uniform(ceiling / 2, ceiling), 2)  # noqa: S311 - jitter
 
 
 def classify_smtp_error(exc: BaseException) -> type[Exception]:
@@ -228,10 +212,18 @@ def email_log_deliver(*, email_log_id: int) -> Delivery:
     return Delivery(email_log_id=log.pk, outcome="sent")
 
 
-def _enqueue(email_log_id: int) -> None:
-    from .tasks import email_send
+# The delivery task, sent by name (as jobs are): this module never imports the
+# task module, which imports it.
+EMAIL_SEND_TASK = "patolab.notifications.email_send"
 
-    transaction.on_commit(partial(email_send.delay, email_log_id), robust=True)
+
+def email_log_enqueue(email_log_id: int) -> None:
+    """Send the delivery task for one row after the current transaction commits
+    (the task route puts it on the `emails` queue)."""
+    transaction.on_commit(
+        partial(current_app.send_task, EMAIL_SEND_TASK, args=[email_log_id]),
+        robust=True,
+    )
 
 
 def email_log_sweep() -> dict[str, int]:
@@ -258,7 +250,7 @@ def email_log_sweep() -> dict[str, int]:
                 next_attempt_at=now,
                 last_error=_("El envío quedó interrumpido; se reintenta."),
             ):
-                _enqueue(pk)
+                email_log_enqueue(pk)
                 requeued += 1
     overdue = list(
         EmailLog.objects.filter(status=EmailStatus.QUEUED)
@@ -279,7 +271,7 @@ def email_log_sweep() -> dict[str, int]:
                 )
                 .update(next_attempt_at=now)
             ):
-                _enqueue(pk)
+                email_log_enqueue(pk)
                 resent += 1
     return {"requeued_sending": requeued, "resent_queued": resent}
 
@@ -293,135 +285,5 @@ def email_log_resend(*, log: EmailLog) -> bool:
             status=EmailStatus.QUEUED, attempts=0, next_attempt_at=timezone.now()
         )
         if updated:
-            _enqueue(log.pk)
+            email_log_enqueue(log.pk)
     return bool(updated)
-
-
-# ---------------------------------------------------------------- bulk notify
-BULK_KIND = "notifications.bulk"
-BULK_EMAIL_TYPES = ("reception", "report_ready")
-BULK_MAX_PROTOCOLS = 1000
-
-
-def notifications_bulk_start(
-    *, protocol_ids: list[int], email_type: str, user: User | AnonymousUser
-) -> Job:
-    """Queue a `notifications.bulk` job (queue `bulk`) that (re-)sends one
-    e-mail type to the veterinarians of the given protocols. Admin only.
-
-    Raises ValidationFailed (and writes nothing) for an unknown type, an empty or
-    oversized list, or ids that do not exist. Side effects: one Job row, sent
-    after commit."""
-    require_role(user)
-    errors: dict[str, list[str]] = {}
-    if email_type not in BULK_EMAIL_TYPES:
-        errors["email_type"] = [
-            _("Tipo de e-mail no permitido: use reception o report_ready.")
-        ]
-    ids = list(dict.fromkeys(protocol_ids))
-    if not ids:
-        errors["protocol_ids"] = [_("Indique al menos un protocolo.")]
-    elif len(ids) > BULK_MAX_PROTOCOLS:
-        errors["protocol_ids"] = [
-            _("Como máximo %(n)s protocolos por envío.") % {"n": BULK_MAX_PROTOCOLS}
-        ]
-    else:
-        found = set(Protocol.objects.filter(pk__in=ids).values_list("pk", flat=True))
-        missing = [pk for pk in ids if pk not in found]
-        if missing:
-            errors["protocol_ids"] = [
-                _("Protocolos inexistentes: %(ids)s.")
-                % {"ids": ", ".join(str(pk) for pk in missing[:20])}
-            ]
-    if errors:
-        raise ValidationFailed(_("Datos inválidos."), errors=errors)
-    return job_start(
-        kind=BULK_KIND,
-        params={"protocol_ids": ids, "email_type": email_type},
-        user=user if isinstance(user, User) else None,
-        total=len(ids),
-    )
-
-
-def _latest_report_with_pdf(protocol: Protocol) -> Report | None:
-    return (
-        Report.objects.filter(
-            protocol=protocol,
-            status__in=[ReportStatus.FINALIZED, ReportStatus.SENT],
-        )
-        .exclude(pdf_file="")
-        .order_by("-version")
-        .first()
-    )
-
-
-def _bulk_one(*, protocol: Protocol, email_type: str, tag: str) -> str:
-    """`sent` (queued for delivery) or `skipped` for one protocol."""
-    from . import emails
-
-    if email_type == "reception":
-        if not protocol.protocol_number:
-            return "skipped"  # never received: no reception to notify
-        log = emails.protocol_received(protocol=protocol, tag=tag)
-        return "skipped" if log is None else "sent"
-    report = _latest_report_with_pdf(protocol)
-    if report is None:
-        return "skipped"
-    emails.report_ready(
-        report=report,
-        pdf_path=report.pdf_file,
-        filename=safe_filename(protocol.code, report.pk, prefix="informe-"),
-        sha256=report.pdf_sha256,
-        tag=tag,
-    )
-    return "sent"
-
-
-def notifications_bulk_run(
-    *,
-    job_id: str,
-    protocol_ids: list[int],
-    email_type: str,
-    progress: Callable[[int, int], None],
-) -> dict[str, Any]:
-    """Body of the `notifications.bulk` job: one small transaction per protocol,
-    so one failing row neither rolls back nor blocks the others (STYLE rule 6).
-
-    Idempotent: every e-mail key carries the job id, so a re-run of the same job
-    finds the rows it already created instead of mailing twice. Result counts
-    `sent` (queued for delivery), `skipped` (preference off, not received, no
-    finalized report) and `failed`, with per-item errors."""
-    counts = {"sent": 0, "skipped": 0, "failed": 0}
-    items: list[dict[str, Any]] = []
-    total = len(protocol_ids)
-    protocols = Protocol.objects.select_related("veterinarian").in_bulk(protocol_ids)
-    for index, pk in enumerate(protocol_ids, start=1):
-        protocol = protocols.get(pk)
-        try:
-            if protocol is None:
-                raise ValidationFailed(_("El protocolo no existe."))
-            with transaction.atomic():
-                outcome = _bulk_one(
-                    protocol=protocol, email_type=email_type, tag=f"bulk:{job_id}"
-                )
-        except Exception as exc:
-            logger.warning("bulk notify: protocol %s failed: %s", pk, exc)
-            counts["failed"] += 1
-            message = exc.message if isinstance(exc, DomainError) else str(exc)
-            items.append(
-                {
-                    "id": pk,
-                    "label": protocol.code if protocol else str(pk),
-                    "error": message,
-                }
-            )
-        else:
-            counts[outcome] += 1
-        progress(index, total)
-    message = (
-        _(
-            "E-mails encolados: %(sent)s · omitidos: %(skipped)s · con error: %(failed)s."
-        )
-        % counts
-    )
-    return {**counts, "items": items, "message": message}

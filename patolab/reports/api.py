@@ -22,6 +22,7 @@ from patolab.protocols.models import Protocol
 
 from .forms import MAX_UPLOAD_BYTES
 from .jobs import REPORT_DOCUMENT
+from .resend import notifications_bulk_start
 from .selectors import (
     report_get_by_verification,
     report_get_for,
@@ -132,6 +133,25 @@ def report_pdf(request: AuthenticatedHttpRequest, report_id: int) -> HttpRespons
     report = report_get_for_download(user=request.user, pk=report_id)
     state = document_get_or_start(REPORT_DOCUMENT, report, user=request.user)
     return document_answer(request, REPORT_DOCUMENT, report, state)
+
+
+class NotificationsBulkIn(Schema):
+    protocol_ids: list[int]
+    email_type: str
+
+
+# API.md "Notifications": the outbox sits below the domain, so the bulk re-send
+# (which reads protocols and reports) is served from here.
+@router.post("/notifications/bulk", url_name="notifications_bulk")
+def notifications_bulk(
+    request: AuthenticatedHttpRequest, payload: NotificationsBulkIn
+) -> HttpResponse:
+    job = notifications_bulk_start(
+        protocol_ids=payload.protocol_ids,
+        email_type=payload.email_type,
+        user=request.user,
+    )
+    return job_accepted(job)
 
 
 @router.get("/verify/{verification_id}", auth=None, url_name="report_verify")

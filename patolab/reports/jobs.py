@@ -29,6 +29,8 @@ REPORTS_REGENERATE = "reports.regenerate"
 # Re-render one finalized report whose stored PDF is stale (its fingerprint is
 # not the report's current one), started by a GET of its PDF.
 REPORT_PDF = "report.pdf"
+# Re-send reception or report e-mails for many protocols (see `resend.py`).
+NOTIFICATIONS_BULK = "notifications.bulk"
 
 
 def report_pdf_producing_job(report: Report) -> Job | None:
@@ -144,3 +146,21 @@ def report_pdf(job: Job, progress: Progress) -> dict[str, Any]:
         "sha256": report.pdf_sha256,
         "outcome": outcome,
     }
+
+
+@register(
+    NOTIFICATIONS_BULK,
+    queue="bulk",
+    max_attempts=3,
+    title=gettext_noop("Envío masivo de e-mails"),
+)
+def notifications_bulk(job: Job, progress: Progress) -> dict[str, Any]:
+    """Thin handler: the service queues one e-mail per protocol."""
+    from .resend import notifications_bulk_run
+
+    return notifications_bulk_run(
+        job_id=str(job.pk),
+        protocol_ids=[int(pk) for pk in job.params.get("protocol_ids", [])],
+        email_type=str(job.params.get("email_type", "")),
+        progress=progress,
+    )

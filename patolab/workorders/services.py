@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from patolab.accounts.models import User, Veterinarian
 from patolab.core.errors import Conflict, InvalidTransition, ValidationFailed
 from patolab.core.pdf.styles import format_money
-from patolab.protocols.models import AnalysisType, Counter, Protocol
+from patolab.protocols.models import AnalysisType, Protocol
+from patolab.protocols.services import counter_next
 
 from .cuit import cuit_format, cuit_is_valid
 from .models import (
@@ -309,21 +310,10 @@ def _payment_status_for(*, advance: Decimal, total: Decimal) -> str:
 
 # ---------------------------------------------------------------- numbering
 def workorder_number_next(*, year: int) -> str:
-    """`OT-YYYY-NNNN`, gap-free per year: the counter row is locked until the
-    caller's transaction ends, so a rolled-back creation gives its number back."""
-    key = f"workorder:{year}"
-    try:
-        counter = Counter.objects.select_for_update().get(key=key)
-    except Counter.DoesNotExist:
-        try:
-            with transaction.atomic():
-                Counter.objects.create(key=key, value=0)
-        except IntegrityError:
-            pass  # a concurrent transaction created it first; lock theirs below
-        counter = Counter.objects.select_for_update().get(key=key)
-    counter.value += 1
-    counter.save(update_fields=["value"])
-    return f"OT-{year}-{counter.value:04d}"
+    """`OT-YYYY-NNNN`, gap-free per year (the one counter: its row stays locked
+    until the caller's transaction ends, so a rolled-back creation gives its
+    number back)."""
+    return f"OT-{year}-{counter_next(key=f'workorder:{year}'):04d}"
 
 
 # ---------------------------------------------------------------- services

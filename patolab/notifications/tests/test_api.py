@@ -7,12 +7,12 @@ import pytest
 from patolab.jobs.models import Job
 from patolab.notifications import emails
 from patolab.notifications.models import EmailLog
-from patolab.notifications.services import notifications_bulk_run
 from patolab.notifications.tests.factories import (
     make_finalized_report,
     make_protocol,
     make_received_protocol,
 )
+from patolab.reports.resend import notifications_bulk_run
 
 pytestmark = pytest.mark.django_db
 

@@ -117,7 +117,7 @@ def test_connection_refused_goes_back_to_queued_with_a_retry_delay(
 
 
 def test_backoff_grows_and_is_capped(settings):
-    from patolab.notifications.services import retry_delay
+    from patolab.core.retry import retry_delay
 
     settings.CELERY_RETRY_BACKOFF_MAX = 30
     assert 1 <= retry_delay(1) <= 2
