@@ -17,6 +17,7 @@ allow: the demo key is RSA-2048, and the README says to use RSA certificates.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import fcntl
@@ -24,10 +25,12 @@ import io
 import logging
 import os
 import secrets
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -41,11 +44,13 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.general import get_pyca_cryptography_hash
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from .pdfa import DocumentInfo, pdfa_prepare
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -308,6 +313,19 @@ class SignedPdf:
     is_demo: bool
 
 
+def _run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
+    # pyHanko's synchronous wrappers call asyncio.run(), which refuses to run
+    # in a thread whose event loop is already running (an ASGI server, or
+    # Playwright's sync API in the browser tests). Run on a private loop in a
+    # short-lived thread then.
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def sign_pdf(
     data: bytes,
     *,
@@ -337,9 +355,11 @@ def sign_pdf(
     )
     # pyHanko takes the signing time from its clock; keep the metadata dates on
     # the same second.
-    out = pdf_signer.sign_pdf(
-        writer,
-        bytes_reserved=None if identity.timestamper else identity.reserve,
+    out = _run_coroutine(
+        pdf_signer.async_sign_pdf(
+            writer,
+            bytes_reserved=None if identity.timestamper else identity.reserve,
+        )
     )
     return SignedPdf(
         data=out.getvalue(),
@@ -421,8 +441,10 @@ def signature_check(data: bytes) -> SignatureCheck:
     identity = signing_identity()
     context = _validation_context(identity)
     try:
-        status = validate_pdf_signature(
-            sig, signer_validation_context=context, ts_validation_context=context
+        status = _run_coroutine(
+            async_validate_pdf_signature(
+                sig, signer_validation_context=context, ts_validation_context=context
+            )
         )
     except Exception as exc:
         logger.info("signature validation failed: %s", exc)
