@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import F, IntegerField, Q, QuerySet
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast, Substr
 from django.http import Http404
 from django.utils import timezone
@@ -162,6 +162,20 @@ def protocol_overdue_q(now: datetime | None = None) -> Q:
             analysis_type=analysis_type, received_at__lt=now - timedelta(days=days)
         )
     return late & Q(received_at__isnull=False) & ~Q(status__in=_CLOSED)
+
+
+def protocol_with_report_pdf(qs: QuerySet[Protocol]) -> QuerySet[Protocol]:
+    """Annotate `report_pdf_id`: the newest finalized report version (the one
+    whose PDF a list links to), or None. A correlated subquery by relation name
+    (the reports app sits above this one); evaluated only for the rows shown."""
+    newest = (
+        Protocol.objects.filter(
+            pk=OuterRef("pk"), reports__status__in=_FINAL_REPORT_STATUSES
+        )
+        .order_by("-reports__version")
+        .values("reports__id")[:1]
+    )
+    return qs.annotate(report_pdf_id=Subquery(newest))
 
 
 def protocol_get_for(*, user: Any, pk: Any) -> Protocol:

@@ -44,6 +44,7 @@ from .selectors import (
     protocol_rows,
     protocol_slip_get_for,
     protocol_timeline,
+    protocol_with_report_pdf,
     reception_history,
 )
 from .services import (
@@ -73,7 +74,10 @@ def _is_staff(user: Any) -> bool:
 def protocol_list(request: HttpRequest) -> HttpResponse:
     form = ProtocolFilterForm(request.GET or None, user=request.user)
     filters = form.filters() if request.GET else {}
-    page = _page(request, protocol_list_for(user=request.user, filters=filters))
+    page = _page(
+        request,
+        protocol_with_report_pdf(protocol_list_for(user=request.user, filters=filters)),
+    )
     return render(
         request,
         "protocols/protocol_list.html",
