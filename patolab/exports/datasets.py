@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
+from django.db import models
 from django.db.models import Count, FloatField, Func, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -125,7 +126,17 @@ def filters_clean(*, dataset: str, filters: dict[str, Any]) -> dict[str, Any]:
             code="invalid_filters",
             errors=errors,
         )
-    return {k: v.isoformat() if isinstance(v, date) else v for k, v in cleaned.items()}
+    return {k: _json_value(v) for k, v in cleaned.items() if v is not False}
+
+
+def _json_value(value: Any) -> Any:
+    """A cleaned filter value as JSON (job parameters): dates as ISO text,
+    model choices (a veterinarian) as their primary key."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
 
 
 def dataset_filter_keys(dataset: str) -> set[str]:

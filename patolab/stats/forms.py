@@ -9,10 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 class RecomputeForm(forms.Form):
     first = forms.DateField(
-        label=_("Desde"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Desde"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     last = forms.DateField(
-        label=_("Hasta"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Hasta"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:

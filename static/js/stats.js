@@ -15,7 +15,7 @@
       received: "#7b8794", processing: "#1f6feb", ready: "#2f855a" };
     var types = ["histopathology", "cytology"];
     var statuses = ["received", "processing", "ready"];
-    var common = { responsive: true, animation: false, spanGaps: false,
+    var common = { responsive: true, maintainAspectRatio: false, animation: false, spanGaps: false,
       interaction: { mode: "index", intersect: false } };
 
     new Chart(document.getElementById("chart-volume"), {

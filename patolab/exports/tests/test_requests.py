@@ -104,3 +104,29 @@ def test_api_export_answers_202_with_the_job_and_location(api, admin):
     body = response.json()
     assert body["kind"] == "exports.generate"
     assert response["Location"] == body["url"]
+
+
+def test_every_filter_of_the_protocol_list_is_accepted_and_stored_as_json(
+    admin, vet_owner
+):
+    vet = vet_owner.veterinarian
+    job = export_request(
+        user=admin,
+        format="xlsx",
+        filters={
+            "veterinarian": str(vet.pk),
+            "overdue": "on",
+            "sort": "-date",
+            "analysis_type": "cytology",
+            "q": "Luna",
+        },
+    )
+    assert job.params["filters"] == {
+        "veterinarian": vet.pk,
+        "overdue": True,
+        "sort": "-date",
+        "analysis_type": "cytology",
+        "q": "Luna",
+    }
+    unticked = export_request(user=admin, format="csv", filters={"overdue": ""})
+    assert unticked.params["filters"] == {}
