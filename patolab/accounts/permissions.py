@@ -7,7 +7,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
@@ -59,17 +58,6 @@ def role_required(*roles: str) -> Callable[[ViewFunc], ViewFunc]:
         return wrapper
 
     return decorator
-
-
-class RoleRequiredMixin(LoginRequiredMixin):
-    roles: tuple[str, ...] = ()
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        if not has_role(request.user, *self.roles, Role.ADMIN):
-            raise PermissionDenied(_("Su rol no tiene acceso a esta página."))
-        return super().dispatch(request, *args, **kwargs)
 
 
 def require_role(user: Any, *roles: str) -> None:

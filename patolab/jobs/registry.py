@@ -69,10 +69,6 @@ def get_kind(name: str) -> JobKind:
         raise LookupError(f"unknown job kind {name!r}") from None
 
 
-def all_kinds() -> dict[str, JobKind]:
-    return dict(_KINDS)
-
-
 def kind_title(name: str) -> str:
     """What people read for a job kind: its Spanish title, translated to the
     active language; never the dotted kind name."""

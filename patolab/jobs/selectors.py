@@ -47,8 +47,9 @@ def job_latest_for(*, kind: str, target: models.Model | str) -> Job | None:
 
 
 def job_list_for(*, user: User, state: str = "", kind: str = "") -> QuerySet[Job]:
-    """The caller's jobs; admins see all."""
-    qs = Job.objects.select_related("requested_by")
+    """The caller's jobs (API.md); admins see all. Built on `job_visible_to`,
+    so the list never shows a job that `job_get_for` would 404."""
+    qs = job_visible_to(user=user)
     if not user.is_admin_role:
         qs = qs.filter(requested_by=user)
     if state:

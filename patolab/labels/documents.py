@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,13 +26,7 @@ from .render import LabelData, render_labels
 @lru_cache(maxsize=8192)
 def _detail_path(pk: int) -> str:
     # reverse() is a measurable part of serving a cached label; paths are stable.
-    for name in ("protocols:protocol-detail", "protocols:detail"):
-        try:
-            return reverse(name, kwargs={"pk": pk})
-        except NoReverseMatch:
-            continue
-    # Until the protocols app names its detail page, build the path it has.
-    return f"/protocolos/{pk}/"
+    return reverse("protocols:protocol-detail", kwargs={"pk": pk})
 
 
 def protocol_absolute_url(protocol: Protocol) -> str:

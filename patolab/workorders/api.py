@@ -77,10 +77,6 @@ def _staff(request: HttpRequest) -> None:
     require_role(request.user, Role.LAB_STAFF)
 
 
-def _reader(request: HttpRequest) -> None:
-    require_role(request.user, Role.LAB_STAFF, Role.VETERINARIAN)
-
-
 @router.get("/pricing", url_name="pricing_list")
 def pricing_list(request: HttpRequest) -> list[dict[str, Any]]:
     """The catalog valid today."""
@@ -124,7 +120,6 @@ def workorder_list_endpoint(
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    _reader(request)
     qs = workorder_list_for(
         user=request.user,
         filters={
@@ -141,7 +136,6 @@ def workorder_list_endpoint(
 
 @router.get("/workorders/{workorder_id}", url_name="workorder_get")
 def workorder_get_endpoint(request: HttpRequest, workorder_id: int) -> dict[str, Any]:
-    _reader(request)
     return workorder_to_dict(workorder_get_for(user=request.user, pk=workorder_id))
 
 
