@@ -8,6 +8,10 @@ from .api import api
 
 admin.site.site_header = "Patolab · Administración"
 admin.site.site_title = "Patolab"
+# Django's "delete selected" deletes in the request, row by row, and would
+# bypass the per-object rules (numbered protocols, finalized reports, issued
+# work orders and history are never deleted): single deletes only, where allowed.
+admin.site.disable_action("delete_selected")
 
 urlpatterns = [
     path("", include("patolab.core.urls")),

@@ -55,7 +55,10 @@ class Veterinarian(models.Model):
     """Profile of a veterinarian user (a lab client)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="veterinarian"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="veterinarian",
+        verbose_name=_("usuario"),
     )
     full_name = models.CharField(_("nombre completo"), max_length=150)
     license_number = models.CharField(_("matrícula"), max_length=30, blank=True)
@@ -91,16 +94,26 @@ class ApiToken(models.Model):
     """A bearer token for the JSON API. Only its SHA-256 is stored."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("usuario"),
     )
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    key_hash = models.CharField(
+        max_length=64, unique=True, verbose_name=_("hash de la clave")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
+    expires_at = models.DateTimeField(verbose_name=_("vence"))
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("último uso")
+    )
 
     class Meta:
         verbose_name = _("token de API")
         verbose_name_plural = _("tokens de API")
+
+    def __str__(self) -> str:
+        return f"{_('Token de')} {self.user}"
 
     @staticmethod
     def hash_key(key: str) -> str:

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "patolab.core"
+    verbose_name = _("Núcleo")
     label = "core"
 
     def ready(self) -> None:

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from patolab.core.errors import DomainError
-
+from .admin_actions import BulkJobsBannerMixin, bulk_action_start
 from .models import Job, WorkerPresence
-from .services import job_retry
+from .registry import all_kinds, kind_title
+from .services import jobs_retry_many_start
 
 if TYPE_CHECKING:
     from patolab.accounts.models import User
@@ -22,11 +22,26 @@ else:
     JobModelAdmin = WorkerPresenceModelAdmin = admin.ModelAdmin
 
 
+class KindFilter(admin.SimpleListFilter):
+    """Filter by kind, listed by the kinds' Spanish titles."""
+
+    title = _("tipo")
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return sorted(
+            ((name, kind_title(name)) for name in all_kinds()), key=lambda kv: kv[1]
+        )
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Job]) -> QuerySet[Job]:
+        value = self.value()
+        return queryset.filter(kind=value) if value else queryset
+
+
 @admin.register(Job)
-class JobAdmin(JobModelAdmin):
+class JobAdmin(BulkJobsBannerMixin, JobModelAdmin):  # type: ignore[misc]  # stubs type the template loosely
     list_display = (
-        "id",
-        "kind",
+        "title",
         "state",
         "progress_display",
         "attempts",
@@ -34,10 +49,15 @@ class JobAdmin(JobModelAdmin):
         "created_at",
         "finished_at",
     )
-    list_filter = ("state", "kind", "queue")
+    list_filter = ("state", KindFilter, "queue")
     search_fields = ("id", "kind", "target", "error")
+    list_select_related = ("requested_by",)
     readonly_fields = [f.name for f in Job._meta.fields]
     actions = ["retry_jobs"]
+
+    @admin.display(description=_("trabajo"), ordering="kind")
+    def title(self, obj: Job) -> str:
+        return kind_title(obj.kind)
 
     @admin.display(description=_("progreso"))
     def progress_display(self, obj: Job) -> str:
@@ -46,22 +66,27 @@ class JobAdmin(JobModelAdmin):
         return f"{obj.progress_current}/{obj.progress_total} ({obj.percent} %)"
 
     @admin.action(description=_("Reintentar los trabajos fallidos seleccionados"))
-    def retry_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+    def retry_jobs(
+        self, request: HttpRequest, queryset: QuerySet[Job]
+    ) -> HttpResponse | None:
         # The admin site only lets active staff users in, so never AnonymousUser.
         user = cast("User", request.user)
-        done = 0
-        for job in queryset:
-            try:
-                job_retry(job=job, user=user)
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{job.pk}: {exc.message}", messages.WARNING)
-        self.message_user(request, _("%(n)d trabajos reintentados.") % {"n": done})
+        ids = [str(pk) for pk in queryset.values_list("pk", flat=True)]
+        return bulk_action_start(
+            self, request, lambda: jobs_retry_many_start(job_ids=ids, user=user)
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The Job table is the durable record of background work.
         return False
 
 
 @admin.register(WorkerPresence)
 class WorkerPresenceAdmin(WorkerPresenceModelAdmin):
     list_display = ("hostname", "last_seen")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -2,10 +2,12 @@ from importlib import import_module
 
 from django.apps import AppConfig, apps
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 
 class JobsConfig(AppConfig):
     name = "patolab.jobs"
+    verbose_name = _("Trabajos en segundo plano")
     label = "jobs"
 
     def ready(self) -> None:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 
 from .models import Job
 from .registry import register
-from .services import Progress
+from .services import RETRY_MANY_KIND, Progress, jobs_retry_many_run
 
 
 @register("system.selftest", queue="default", title=gettext_noop("Prueba de workers"))
@@ -23,3 +23,18 @@ def selftest(job: Job, progress: Progress) -> dict[str, Any]:
         time.sleep(delay)
         progress(step, steps)
     return {"message": f"OK desde {socket.gethostname()}", "steps": steps}
+
+
+@register(
+    RETRY_MANY_KIND,
+    queue="bulk",
+    max_attempts=3,
+    title=gettext_noop("Reintento de trabajos fallidos"),
+)
+def retry_failed(job: Job, progress: Progress) -> dict[str, Any]:
+    """Thin handler: retry each selected failed job."""
+    return jobs_retry_many_run(
+        job_ids=[str(pk) for pk in job.params.get("job_ids", [])],
+        user=job.requested_by,
+        progress=progress,
+    )

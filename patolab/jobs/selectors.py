@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from patolab.accounts.models import Role, User
 from patolab.accounts.permissions import INTERNAL_ROLES, has_role
@@ -79,3 +83,19 @@ def job_visible_to(*, user: User) -> QuerySet[Job]:
 def job_get_for(*, user: User, pk: object) -> Job:
     """A job the user may see (see job_visible_to); 404 otherwise (never 403)."""
     return get_object_or_404(job_visible_to(user=user), pk=pk)
+
+
+BANNER_RECENT_MINUTES = 30
+
+
+def job_bulk_banner_for(*, user: Any, limit: int = 5) -> list[Job]:
+    """The admin's own bulk jobs for the changelist banner: running ones, and
+    ones that finished in the last BANNER_RECENT_MINUTES (their summary)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    since = timezone.now() - timedelta(minutes=BANNER_RECENT_MINUTES)
+    return list(
+        Job.objects.filter(requested_by=user, queue="bulk")
+        .filter(Q(state__in=ACTIVE_STATES) | Q(finished_at__gte=since))
+        .order_by("-created_at")[:limit]
+    )

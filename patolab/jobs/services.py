@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patolab.accounts.models import User
-from patolab.core.errors import Conflict, DomainError
+from patolab.core.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from patolab.core.retry import retry_delay
 
 from .models import Job, JobState
@@ -345,3 +345,63 @@ class DocumentJobs:
 
     def latest(self, *, kind: str, target: models.Model) -> Job | None:
         return job_latest_for(kind=kind, target=target)
+
+
+RETRY_MANY_KIND = "system.retry_failed"
+RETRY_MANY_MAX = 1000
+
+
+def jobs_retry_many_start(*, job_ids: list[Any], user: User) -> Job:
+    """One `system.retry_failed` job (queue `bulk`) that retries the given failed
+    jobs: the admin's bulk action. Admins only (403); 400 for an empty or
+    oversized selection. Writes one Job row; never loops in the request."""
+    if not user.is_admin_role:
+        raise NotAllowed(
+            _("Solo la administración puede reintentar trabajos."),
+            code="forbidden_role",
+        )
+    ids = [str(pk) for pk in dict.fromkeys(job_ids)]
+    if not ids or len(ids) > RETRY_MANY_MAX:
+        raise ValidationFailed(
+            _("Seleccione entre 1 y %(n)s trabajos.") % {"n": RETRY_MANY_MAX},
+            errors={"job_ids": [_("Cantidad no permitida.")]},
+        )
+    return job_start(
+        kind=RETRY_MANY_KIND, params={"job_ids": ids}, user=user, total=len(ids)
+    )
+
+
+def jobs_retry_many_run(
+    *, job_ids: list[str], user: User | None, progress: Progress
+) -> dict[str, Any]:
+    """Body of `system.retry_failed`: `job_retry` per job. Idempotent: a job
+    already retried is no longer failed and is reported, not retried again."""
+    from .registry import kind_title
+
+    jobs = Job.objects.in_bulk(job_ids)
+    items: list[dict[str, Any]] = []
+    for index, pk in enumerate(job_ids, start=1):
+        job = jobs.get(uuid.UUID(pk))
+        item: dict[str, Any] = {"id": pk, "ok": False, "error": None}
+        if job is None:
+            item["error"] = _("El trabajo no existe.")
+        else:
+            item["code"] = kind_title(job.kind)
+            try:
+                if user is None:
+                    raise Conflict(_("Falta quién lo pidió."), code="no_user")
+                job_retry(job=job, user=user)
+            except DomainError as exc:
+                item["error"] = exc.message
+            else:
+                item.update(ok=True, detail=_("Vuelto a la cola."))
+        items.append(item)
+        progress(index, len(job_ids))
+    ok = sum(1 for item in items if item["ok"])
+    return {
+        "succeeded": ok,
+        "failed": len(items) - ok,
+        "items": items,
+        "message": _("%(ok)s trabajos reintentados, %(bad)s sin cambios.")
+        % {"ok": ok, "bad": len(items) - ok},
+    }

@@ -6,6 +6,7 @@ app_name = "jobs"
 urlpatterns = [
     path("", views.job_list, name="list"),
     path("monitor/", views.job_monitor, name="monitor"),
+    path("admin/banner/", views.job_admin_banner, name="admin-banner"),
     path("<uuid:pk>/", views.job_detail, name="detail"),
     path("<uuid:pk>/retry/", views.job_retry_view, name="retry"),
     path(

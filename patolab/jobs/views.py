@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,7 +22,7 @@ from patolab.core.documents import (
 from patolab.core.errors import DomainError
 
 from .monitor import queue_depths, recent_failures
-from .selectors import job_get_for, job_list_for
+from .selectors import job_bulk_banner_for, job_get_for, job_list_for
 from .services import job_retry
 
 
@@ -33,7 +34,24 @@ def job_detail(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
         if request.headers.get("HX-Request")
         else "jobs/job_detail.html"
     )
-    return render(request, template, {"job": job})
+    # Admin bulk actions send people here with the changelist to go back to.
+    back = request.GET.get("volver", "")
+    if not (
+        back.startswith("/")
+        and url_has_allowed_host_and_scheme(back, allowed_hosts=None)
+    ):
+        back = ""
+    return render(request, template, {"job": job, "back_url": back})
+
+
+@role_required()
+def job_admin_banner(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The polling fragment of the admin changelists' bulk-jobs banner."""
+    return render(
+        request,
+        "admin/jobs/_bulk_jobs_banner.html",
+        {"bulk_jobs": job_bulk_banner_for(user=request.user)},
+    )
 
 
 @login_required

@@ -3,8 +3,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from patolab.jobs.admin_actions import bulk_action_start
+from patolab.protocols.admin import ProtocolAdmin
+from patolab.protocols.models import Protocol
 
 from .models import LabelBatch, LabelDocument
+from .services import start_label_batch
 
 if TYPE_CHECKING:
     # ModelAdmin is generic only in django-stubs; at runtime it takes no arguments.
@@ -39,3 +47,20 @@ class LabelBatchAdmin(BatchAdmin):
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.action(description=_("Imprimir etiquetas (un PDF con todas)"))
+def print_labels(
+    modeladmin: ProtocolAdmin, request: HttpRequest, queryset: QuerySet[Protocol]
+) -> HttpResponse | None:
+    """Protocol changelist action: one `labels.batch` job for the selection."""
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    return bulk_action_start(
+        modeladmin,
+        request,
+        lambda: start_label_batch(protocol_ids=ids, user=request.user),  # type: ignore[arg-type]
+    )
+
+
+# The labels app sits above protocols, so it adds its action to their admin.
+ProtocolAdmin.actions = [*ProtocolAdmin.actions, print_labels]

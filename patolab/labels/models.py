@@ -38,9 +38,14 @@ class LabelDocument(StoredDocument):
 class LabelBatch(models.Model):
     """One PDF with the labels of many protocols, produced by a `labels.batch` job."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(
+        primary_key=True,
+        default=uuid.uuid4,
+        editable=False,
+        verbose_name=_("identificador"),
+    )
     # The job that produced it: a re-run of the same job reuses this row.
-    job_id = models.UUIDField(unique=True)
+    job_id = models.UUIDField(unique=True, verbose_name=_("trabajo"))
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -60,3 +65,6 @@ class LabelBatch(models.Model):
         verbose_name = _("lote de etiquetas")
         verbose_name_plural = _("lotes de etiquetas")
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{_('Lote de etiquetas')} {self.created_at:%d/%m/%Y %H:%M}"

@@ -29,7 +29,9 @@ class EmailLog(models.Model):
     task only sends what is here, at most once per idempotency key."""
 
     kind = models.CharField(_("tipo"), max_length=30, choices=EmailKind.choices)
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    idempotency_key = models.CharField(
+        max_length=200, unique=True, verbose_name=_("clave de idempotencia")
+    )
     # By name: the outbox sits below the domain apps and imports none of them.
     protocol = models.ForeignKey(
         "protocols.Protocol",
@@ -37,14 +39,17 @@ class EmailLog(models.Model):
         null=True,
         blank=True,
         related_name="emails",
+        verbose_name=_("protocolo"),
     )
-    related = models.CharField(max_length=100, blank=True)
+    related = models.CharField(
+        max_length=100, blank=True, verbose_name=_("objeto relacionado")
+    )
     recipient = models.EmailField(_("destinatario"))
     subject = models.CharField(_("asunto"), max_length=250)
-    body_text = models.TextField()
-    body_html = models.TextField(blank=True)
+    body_text = models.TextField(verbose_name=_("texto"))
+    body_html = models.TextField(blank=True, verbose_name=_("HTML"))
     # [{"path": storage path, "filename": ..., "mimetype": ...}]
-    attachments = models.JSONField(default=list, blank=True)
+    attachments = models.JSONField(default=list, blank=True, verbose_name=_("adjuntos"))
     status = models.CharField(
         _("estado"),
         max_length=10,
@@ -53,12 +58,18 @@ class EmailLog(models.Model):
     )
     attempts = models.PositiveIntegerField(_("intentos"), default=0)
     last_error = models.TextField(_("último error"), blank=True)
-    message_id = models.CharField(max_length=200, blank=True)
+    message_id = models.CharField(
+        max_length=200, blank=True, verbose_name=_("Message-ID")
+    )
     created_at = models.DateTimeField(_("creado"), auto_now_add=True, db_index=True)
-    sending_started_at = models.DateTimeField(null=True, blank=True)
+    sending_started_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("envío iniciado")
+    )
     # When a queued row is due (now for new rows, later while waiting for a
     # retry): the sweeper only re-sends rows overdue by its threshold.
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("próximo intento")
+    )
     sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
 
     class Meta:

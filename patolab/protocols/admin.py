@@ -1,24 +1,49 @@
-"""Django admin. Status changes go through the services (no bulk updates that
-skip the state machine): status is read-only here."""
+"""Django admin for protocols. Status changes and e-mails go through the
+services, and every bulk action is one background job (patolab.jobs.admin_actions):
+the request validates and writes one Job row, whatever the selection size.
+
+Safety: numbered protocols, receptions and history are never deleted here
+(cancel instead), and a numbered protocol's identity (number, type,
+veterinarian, temporary code) is read-only."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
-from patolab.core.errors import DomainError
-from patolab.labels.services import start_label_batch
+from patolab.jobs.admin_actions import BulkJobsBannerMixin, bulk_action_start
 
-from .models import Counter, Protocol, ProtocolStatus, ProtocolStatusHistory, Reception
-from .services import protocol_transition
+from .models import (
+    AnalysisType,
+    Counter,
+    Protocol,
+    ProtocolStatus,
+    ProtocolStatusHistory,
+    Reception,
+)
+from .services import protocol_bulk_status_start
+
+if TYPE_CHECKING:
+    # Generic only in django-stubs; at runtime these take no type arguments.
+    ProtocolModelAdmin = admin.ModelAdmin[Protocol]
+    HistoryInlineBase = admin.TabularInline[ProtocolStatusHistory, Protocol]
+    ReceptionInlineBase = admin.StackedInline[Reception, Protocol]
+else:
+    ProtocolModelAdmin = admin.ModelAdmin
+    HistoryInlineBase = admin.TabularInline
+    ReceptionInlineBase = admin.StackedInline
 
 
-class HistoryInline(admin.TabularInline):
+def _ids(queryset: QuerySet[Protocol]) -> list[int]:
+    # One query for the ids: the job loads the protocols, not the request.
+    return list(queryset.order_by("pk").values_list("pk", flat=True))
+
+
+class HistoryInline(HistoryInlineBase):
     model = ProtocolStatusHistory
     extra = 0
     can_delete = False
@@ -28,8 +53,11 @@ class HistoryInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
-class ReceptionInline(admin.StackedInline):
+
+class ReceptionInline(ReceptionInlineBase):
     model = Reception
     extra = 0
     can_delete = False
@@ -39,30 +67,31 @@ class ReceptionInline(admin.StackedInline):
         return False
 
 
-def _transition_action(to_status: str, label: Any) -> Any:
+def _status_action(to_status: str, label: Any) -> Any:
     def action(
         modeladmin: Any, request: HttpRequest, queryset: QuerySet[Protocol]
-    ) -> None:
-        ok = 0
-        for protocol in queryset:
-            try:
-                protocol_transition(
-                    protocol=protocol, to_status=to_status, user=request.user
-                )
-                ok += 1
-            except DomainError as exc:
-                modeladmin.message_user(request, exc.message, messages.ERROR)
-        modeladmin.message_user(
-            request, _("%(n)d protocolos actualizados.") % {"n": ok}
+    ) -> HttpResponse | None:
+        return bulk_action_start(
+            modeladmin,
+            request,
+            lambda: protocol_bulk_status_start(
+                protocol_ids=_ids(queryset), status=to_status, user=request.user
+            ),
         )
 
     action.__name__ = f"move_to_{to_status}"
-    action.short_description = label  # type: ignore[attr-defined]
-    return action
+    return admin.action(description=label)(action)
+
+
+# Fields of each analysis type: a histopathology protocol's page shows no
+# cytology fields, and the other way round.
+CYTOLOGY_FIELDS = ("technique", "sampling_site", "slides")
+HISTOPATHOLOGY_FIELDS = ("material_submitted", "containers", "preservation")
+IDENTITY_FIELDS = ("protocol_number", "analysis_type", "veterinarian", "temporary_code")
 
 
 @admin.register(Protocol)
-class ProtocolAdmin(admin.ModelAdmin):
+class ProtocolAdmin(BulkJobsBannerMixin, ProtocolModelAdmin):
     list_display = (
         "code",
         "temporary_code",
@@ -85,45 +114,103 @@ class ProtocolAdmin(admin.ModelAdmin):
     )
     date_hierarchy = "submitted_at"
     list_select_related = ("veterinarian",)
-    readonly_fields = (
-        "status",
-        "temporary_code",
-        "protocol_number",
-        "submitted_at",
-        "received_at",
-        "report_sent_at",
-        "created_by",
-        "created_at",
-        "updated_at",
-    )
     raw_id_fields = ("veterinarian",)
     inlines = (ReceptionInline, HistoryInline)
     actions = [
-        _transition_action(ProtocolStatus.PROCESSING, _("Pasar a «En procesamiento»")),
-        _transition_action(ProtocolStatus.READY, _("Pasar a «Listo para informe»")),
-        _transition_action(ProtocolStatus.CANCELLED, _("Cancelar")),
-        "print_labels",
+        _status_action(ProtocolStatus.PROCESSING, _("Pasar a «En procesamiento»")),
+        _status_action(ProtocolStatus.READY, _("Pasar a «Listo para informe»")),
+        _status_action(ProtocolStatus.CANCELLED, _("Cancelar")),
+        # Added by higher floors: "Imprimir etiquetas" (patolab.labels.admin),
+        # "Reenviar el e-mail de recepción / del informe" (patolab.reports.admin).
     ]
 
-    @admin.action(description=_("Imprimir etiquetas (un PDF con todas)"))
-    def print_labels(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
-        try:
-            job = start_label_batch(
-                protocol_ids=list(queryset.values_list("pk", flat=True)),
-                user=request.user,
+    @admin.display(description=_("protocolo"), ordering="protocol_number")
+    def code(self, obj: Protocol) -> str:
+        return obj.code
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        animal = (
+            "species",
+            "breed",
+            "sex",
+            "age",
+            "animal_name",
+            "owner_name",
+        )
+        clinical = (
+            "presumptive_diagnosis",
+            "clinical_history",
+            "sample_description",
+            "sampling_date",
+            "academic_interest",
+        )
+        fieldsets: list[Any] = [
+            (None, {"fields": (*IDENTITY_FIELDS, "status")}),
+            (_("Animal"), {"fields": animal}),
+            (_("Datos clínicos"), {"fields": clinical}),
+        ]
+        if obj is None or obj.analysis_type == AnalysisType.CYTOLOGY:
+            fieldsets.append((_("Citología"), {"fields": CYTOLOGY_FIELDS}))
+        if obj is None or obj.analysis_type == AnalysisType.HISTOPATHOLOGY:
+            fieldsets.append((_("Histopatología"), {"fields": HISTOPATHOLOGY_FIELDS}))
+        fieldsets.append(
+            (
+                _("Seguimiento"),
+                {
+                    "fields": (
+                        "submitted_at",
+                        "received_at",
+                        "report_sent_at",
+                        "rejection_reason",
+                        "created_by",
+                        "created_at",
+                        "updated_at",
+                    )
+                },
             )
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return None
-        return redirect("jobs:detail", pk=job.pk)
+        )
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = [
+            "status",
+            "temporary_code",
+            "protocol_number",
+            "submitted_at",
+            "received_at",
+            "report_sent_at",
+            "rejection_reason",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        if obj is not None and obj.protocol_number:
+            fields += ["analysis_type", "veterinarian"]
+        return fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Protocols are created through the submission form/API (numbering, e-mails).
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A numbered protocol is part of the lab's record: cancel it instead.
+        if obj is not None and obj.protocol_number:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class NoDeleteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """History-like rows: written by the services, never added or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(Reception)
-class ReceptionAdmin(admin.ModelAdmin):
+class ReceptionAdmin(NoDeleteAdmin):
     list_display = (
         "protocol",
         "sample_condition",
@@ -133,18 +220,17 @@ class ReceptionAdmin(admin.ModelAdmin):
     )
     list_filter = ("sample_condition",)
     search_fields = ("protocol__protocol_number", "protocol__temporary_code")
+    list_select_related = ("protocol", "received_by")
     raw_id_fields = ("protocol",)
     readonly_fields = ("protocol", "received_by", "received_at")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
 
 @admin.register(ProtocolStatusHistory)
-class ProtocolStatusHistoryAdmin(admin.ModelAdmin):
+class ProtocolStatusHistoryAdmin(NoDeleteAdmin):
     list_display = ("protocol", "from_status", "to_status", "changed_by", "changed_at")
     list_filter = ("to_status",)
     search_fields = ("protocol__protocol_number", "protocol__temporary_code")
+    list_select_related = ("protocol", "changed_by")
     readonly_fields = (
         "protocol",
         "from_status",
@@ -154,16 +240,13 @@ class ProtocolStatusHistoryAdmin(admin.ModelAdmin):
         "note",
     )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(Counter)
-class CounterAdmin(admin.ModelAdmin):
+class CounterAdmin(NoDeleteAdmin):
     list_display = ("key", "value")
     search_fields = ("key",)
     # Editing a counter by hand would break gap-free numbering.
     readonly_fields = ("key", "value")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False

@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ProtocolsConfig(AppConfig):
     name = "patolab.protocols"
+    verbose_name = _("Protocolos")
     label = "protocols"
 
     def ready(self) -> None:

@@ -137,9 +137,10 @@ class Protocol(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("creado por"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("modificado"))
 
     class Meta:
         verbose_name = _("protocolo")
@@ -177,27 +178,47 @@ class Protocol(models.Model):
 
 class ProtocolStatusHistory(models.Model):
     protocol = models.ForeignKey(
-        Protocol, on_delete=models.CASCADE, related_name="history"
+        Protocol,
+        on_delete=models.CASCADE,
+        related_name="history",
+        verbose_name=_("protocolo"),
     )
     from_status = models.CharField(
-        max_length=20, choices=ProtocolStatus.choices, blank=True
+        max_length=20,
+        choices=ProtocolStatus.choices,
+        blank=True,
+        verbose_name=_("estado anterior"),
     )
-    to_status = models.CharField(max_length=20, choices=ProtocolStatus.choices)
+    to_status = models.CharField(
+        max_length=20, choices=ProtocolStatus.choices, verbose_name=_("estado nuevo")
+    )
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("cambiado por"),
     )
-    changed_at = models.DateTimeField(auto_now_add=True)
-    note = models.TextField(blank=True)
+    changed_at = models.DateTimeField(
+        auto_now_add=True, verbose_name=_("fecha del cambio")
+    )
+    note = models.TextField(blank=True, verbose_name=_("nota"))
 
     class Meta:
         verbose_name = _("cambio de estado")
         verbose_name_plural = _("historial de estados")
         ordering = ["changed_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.protocol}: {self.get_to_status_display()}"
+
 
 class Reception(models.Model):
     protocol = models.OneToOneField(
-        Protocol, on_delete=models.CASCADE, related_name="reception"
+        Protocol,
+        on_delete=models.CASCADE,
+        related_name="reception",
+        verbose_name=_("protocolo"),
     )
     sample_condition = models.CharField(
         _("estado de la muestra"), max_length=20, choices=SampleCondition.choices
@@ -206,7 +227,10 @@ class Reception(models.Model):
     discrepancies = models.TextField(_("discrepancias"), blank=True)
     notes = models.TextField(_("observaciones"), blank=True)
     received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recibido por"),
     )
     received_at = models.DateTimeField(_("recibido"), db_index=True)
 
@@ -214,13 +238,23 @@ class Reception(models.Model):
         verbose_name = _("recepción")
         verbose_name_plural = _("recepciones")
 
+    def __str__(self) -> str:
+        return str(self.protocol)
+
 
 class Counter(models.Model):
     """Gap-free counters (protocol numbers per type and year, temporary codes per
     type and day, work-order numbers per year), incremented under a row lock."""
 
-    key = models.CharField(max_length=40, unique=True)
-    value = models.PositiveIntegerField(default=0)
+    key = models.CharField(max_length=40, unique=True, verbose_name=_("clave"))
+    value = models.PositiveIntegerField(default=0, verbose_name=_("valor"))
+
+    class Meta:
+        verbose_name = _("contador")
+        verbose_name_plural = _("contadores")
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value}"
 
 
 class SubmissionSlip(StoredDocument):

@@ -2,17 +2,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from patolab.accounts.permissions import AuthenticatedHttpRequest
-from patolab.core.errors import DomainError
+from patolab.jobs.admin_actions import BulkJobsBannerMixin, bulk_action_start
+from patolab.notifications.admin import EmailLogAdmin
+from patolab.notifications.models import EmailLog
+from patolab.protocols.admin import ProtocolAdmin
+from patolab.protocols.models import Protocol
 
 from .models import Report, ReportPdf
+from .resend import email_logs_resend_start, notifications_bulk_start
 from .services import report_regenerate_start
 
 if TYPE_CHECKING:
@@ -34,9 +37,12 @@ class ReportPdfInline(PdfInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(Report)
-class ReportAdmin(BaseReportAdmin):
+class ReportAdmin(BulkJobsBannerMixin, BaseReportAdmin):
     list_display = (
         "protocol",
         "version",
@@ -93,24 +99,81 @@ class ReportAdmin(BaseReportAdmin):
     @admin.action(description=_("Regenerar PDF"))
     def regenerate_pdfs(
         self, request: AuthenticatedHttpRequest, queryset: QuerySet[Report]
-    ) -> None:
+    ) -> HttpResponse | None:
         ids = list(queryset.order_by("pk").values_list("pk", flat=True))
-        try:
-            job = report_regenerate_start(user=request.user, report_ids=ids)
-        except DomainError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
-            return
-        url = reverse("jobs:detail", kwargs={"pk": job.pk})
-        self.message_user(
+        return bulk_action_start(
+            self,
             request,
-            format_html(
-                str(
-                    _(
-                        "Regeneración de {} informes en curso: "
-                        '<a href="{}">ver progreso</a>.'
-                    )
-                ),
-                len(ids),
-                url,
-            ),
+            lambda: report_regenerate_start(user=request.user, report_ids=ids),
         )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Reports are written in the editor (drafts, finalization), never here.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A finalized or sent report is part of the record: amend it instead.
+        if obj is not None and obj.status != "draft":
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+# ------------------------------------------------ e-mail bulk actions (jobs)
+# Re-sending reads protocols and reports, so these admin actions live here,
+# above the outbox and the protocols app, and attach themselves to their admins.
+def _protocol_ids(queryset: QuerySet[Protocol]) -> list[int]:
+    return list(queryset.order_by("pk").values_list("pk", flat=True))
+
+
+@admin.action(description=_("Reenviar el e-mail de recepción"))
+def resend_reception_email(
+    modeladmin: ProtocolAdmin, request: HttpRequest, queryset: QuerySet[Protocol]
+) -> HttpResponse | None:
+    ids = _protocol_ids(queryset)
+    return bulk_action_start(
+        modeladmin,
+        request,
+        lambda: notifications_bulk_start(
+            protocol_ids=ids, email_type="reception", user=request.user
+        ),
+    )
+
+
+@admin.action(description=_("Reenviar el e-mail del informe"))
+def resend_report_email(
+    modeladmin: ProtocolAdmin, request: HttpRequest, queryset: QuerySet[Protocol]
+) -> HttpResponse | None:
+    ids = _protocol_ids(queryset)
+    return bulk_action_start(
+        modeladmin,
+        request,
+        lambda: notifications_bulk_start(
+            protocol_ids=ids, email_type="report_ready", user=request.user
+        ),
+    )
+
+
+ProtocolAdmin.actions = [
+    *ProtocolAdmin.actions,
+    resend_reception_email,
+    resend_report_email,
+]
+
+
+class EmailLogJobsAdmin(BulkJobsBannerMixin, EmailLogAdmin):
+    actions = ["resend_failed"]
+
+    @admin.action(description=_("Reenviar los e-mails fallidos seleccionados"))
+    def resend_failed(
+        self, request: HttpRequest, queryset: QuerySet[EmailLog]
+    ) -> HttpResponse | None:
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        return bulk_action_start(
+            self,
+            request,
+            lambda: email_logs_resend_start(log_ids=ids, user=request.user),
+        )
+
+
+admin.site.unregister(EmailLog)
+admin.site.register(EmailLog, EmailLogJobsAdmin)

@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReportsConfig(AppConfig):
     name = "patolab.reports"
+    verbose_name = _("Informes")
     label = "reports"
 
     def ready(self) -> None:

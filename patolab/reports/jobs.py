@@ -31,6 +31,8 @@ REPORTS_REGENERATE = "reports.regenerate"
 REPORT_PDF = "report.pdf"
 # Re-send reception or report e-mails for many protocols (see `resend.py`).
 NOTIFICATIONS_BULK = "notifications.bulk"
+# Put many failed e-mails back in the outbox (the EmailLog admin's bulk action).
+NOTIFICATIONS_RESEND_FAILED = "notifications.resend_failed"
 
 
 def report_pdf_producing_job(report: Report) -> Job | None:
@@ -163,4 +165,19 @@ def notifications_bulk(job: Job, progress: Progress) -> dict[str, Any]:
         protocol_ids=[int(pk) for pk in job.params.get("protocol_ids", [])],
         email_type=str(job.params.get("email_type", "")),
         progress=progress,
+    )
+
+
+@register(
+    NOTIFICATIONS_RESEND_FAILED,
+    queue="bulk",
+    max_attempts=3,
+    title=gettext_noop("Reenvío de e-mails fallidos"),
+)
+def notifications_resend_failed(job: Job, progress: Progress) -> dict[str, Any]:
+    """Thin handler: the service re-queues each selected failed e-mail."""
+    from .resend import email_logs_resend_run
+
+    return email_logs_resend_run(
+        log_ids=[int(pk) for pk in job.params.get("log_ids", [])], progress=progress
     )

@@ -22,7 +22,10 @@ class Report(models.Model):
     version is immutable and an amendment creates the next version."""
 
     protocol = models.ForeignKey(
-        Protocol, on_delete=models.PROTECT, related_name="reports"
+        Protocol,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        verbose_name=_("protocolo"),
     )
     version = models.PositiveIntegerField(_("versión"), default=1)
     status = models.CharField(
@@ -41,19 +44,29 @@ class Report(models.Model):
         related_name="reports",
         verbose_name=_("histopatólogo/a"),
     )
-    verification_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    verification_id = models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        verbose_name=_("código de verificación"),
+    )
     supersedes = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="superseded_by",
+        verbose_name=_("reemplaza a"),
     )
     amendment_reason = models.TextField(_("motivo de la enmienda"), blank=True)
-    pdf_file = models.CharField(max_length=255, blank=True)
-    pdf_sha256 = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    pdf_file = models.CharField(
+        max_length=255, blank=True, verbose_name=_("archivo PDF")
+    )
+    pdf_sha256 = models.CharField(
+        max_length=64, blank=True, verbose_name=_("SHA-256 del PDF")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creado"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("modificado"))
     finalized_at = models.DateTimeField(_("finalizado"), null=True, blank=True)
     sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
 
@@ -77,21 +90,29 @@ class ReportPdf(StoredDocument):
     document of the one pipeline: the report's current file is served only
     while its fingerprint is the report's current one."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="pdfs")
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="pdfs", verbose_name=_("informe")
+    )
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     # Rows stored before reports joined the pipeline have none: their file is
     # stale and is re-rendered the next time it is asked for.
     fingerprint = models.CharField(_("huella"), max_length=64, default="")
-    reason = models.CharField(max_length=20, default="finalize")
+    reason = models.CharField(
+        max_length=20, default="finalize", verbose_name=_("motivo")
+    )
     # SHA-256 of the unsigned rendering: same content -> same value, although
     # every signing gives different bytes (regeneration skips unchanged ones).
-    content_sha256 = models.CharField(max_length=64, blank=True)
+    content_sha256 = models.CharField(
+        max_length=64, blank=True, verbose_name=_("SHA-256 del contenido")
+    )
     signer = models.CharField(_("firmante"), max_length=200, blank=True)
     signed_at = models.DateTimeField(_("firmado"), null=True, blank=True)
     timestamped = models.BooleanField(_("con sello de tiempo"), default=False)
     signature_demo = models.BooleanField(_("firma de demostración"), default=False)
 
     class Meta:
+        verbose_name = _("PDF de informe")
+        verbose_name_plural = _("PDFs de informes")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -99,13 +120,19 @@ class ReportPdf(StoredDocument):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.report} · {self.sha256[:12]}"
+
 
 class CaseAssignment(models.Model):
     """Which histopathologist a case (a protocol waiting for its report) is
     assigned to. One row per protocol; reassigning updates it."""
 
     protocol = models.OneToOneField(
-        Protocol, on_delete=models.CASCADE, related_name="assignment"
+        Protocol,
+        on_delete=models.CASCADE,
+        related_name="assignment",
+        verbose_name=_("protocolo"),
     )
     pathologist = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -119,6 +146,7 @@ class CaseAssignment(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("asignado por"),
     )
     assigned_at = models.DateTimeField(_("asignado"), auto_now=True)
 

@@ -20,10 +20,12 @@ from patolab.core.errors import DomainError, ValidationFailed
 from patolab.jobs.models import Job
 from patolab.jobs.services import job_start
 from patolab.notifications import emails
+from patolab.notifications.models import EmailLog
+from patolab.notifications.services import email_log_resend
 from patolab.protocols.models import Protocol
 
 from .documents import report_download_name
-from .jobs import NOTIFICATIONS_BULK
+from .jobs import NOTIFICATIONS_BULK, NOTIFICATIONS_RESEND_FAILED
 from .models import Report, ReportStatus
 
 if TYPE_CHECKING:
@@ -155,3 +157,74 @@ def notifications_bulk_run(
         % counts
     )
     return {**counts, "items": items, "message": message}
+
+
+# ------------------------------------------------- failed e-mails, re-queued
+RESEND_MAX_LOGS = 5000
+
+
+def email_logs_resend_start(*, log_ids: list[int], user: User | AnonymousUser) -> Job:
+    """Queue one `notifications.resend_failed` job (queue `bulk`) that puts the
+    given failed e-mails back in the outbox (the admin's bulk action). Admin
+    only; 400 for an empty or oversized list. Writes one Job row, nothing else:
+    the request never loops over the rows."""
+    require_role(user)
+    ids = list(dict.fromkeys(log_ids))
+    if not ids or len(ids) > RESEND_MAX_LOGS:
+        raise ValidationFailed(
+            _("Seleccione entre 1 y %(n)s e-mails.") % {"n": RESEND_MAX_LOGS},
+            errors={"log_ids": [_("Cantidad no permitida.")]},
+        )
+    return job_start(
+        kind=NOTIFICATIONS_RESEND_FAILED,
+        params={"log_ids": ids},
+        user=user if isinstance(user, User) else None,
+        total=len(ids),
+    )
+
+
+def email_logs_resend_run(
+    *, log_ids: list[int], progress: Callable[[int, int], None]
+) -> dict[str, Any]:
+    """Body of `notifications.resend_failed`: `email_log_resend` per row, each in
+    its own transaction. Idempotent: a row already back in the queue (or sent)
+    is reported as not failed and left alone, so a re-run mails nothing twice."""
+    logs = EmailLog.objects.select_related("protocol").in_bulk(log_ids)
+    items: list[dict[str, Any]] = []
+    for index, pk in enumerate(log_ids, start=1):
+        log = logs.get(pk)
+        if log is None:
+            items.append({"id": pk, "ok": False, "error": _("El e-mail no existe.")})
+        else:
+            code = (
+                f"{log.protocol.code} · {log.recipient}"
+                if log.protocol
+                else log.recipient
+            )
+            if email_log_resend(log=log):
+                items.append(
+                    {
+                        "id": pk,
+                        "code": code,
+                        "ok": True,
+                        "detail": _("Vuelto a la cola de envío."),
+                    }
+                )
+            else:
+                items.append(
+                    {
+                        "id": pk,
+                        "code": code,
+                        "ok": False,
+                        "error": _("No estaba fallido: se dejó como estaba."),
+                    }
+                )
+        progress(index, len(log_ids))
+    resent = sum(1 for item in items if item["ok"])
+    return {
+        "succeeded": resent,
+        "failed": len(items) - resent,
+        "items": items,
+        "message": _("%(ok)s e-mails vueltos a la cola, %(bad)s sin cambios.")
+        % {"ok": resent, "bad": len(items) - resent},
+    }

@@ -11,7 +11,8 @@ from patolab.jobs.services import Progress
 RECOMPUTE_KIND = "stats.recompute"
 
 
-@register(RECOMPUTE_KIND, queue="default", title="Recalcular estadísticas")
+# Batch work: `bulk`, so it never occupies the worker people wait on.
+@register(RECOMPUTE_KIND, queue="bulk", title="Recalcular estadísticas")
 def stats_recompute(job: Job, progress: Progress) -> dict[str, Any]:
     """Recompute and store a range of days (see the service)."""
     # Imported here: the services module imports this one for the kind name.

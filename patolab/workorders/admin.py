@@ -115,6 +115,12 @@ class WorkOrderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
 
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # An issued (or sent) work order is a billing record: never deleted.
+        if obj is not None and obj.status != "draft":
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(WorkOrderPdf)
 class WorkOrderPdfAdmin(admin.ModelAdmin):

@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkordersConfig(AppConfig):
     name = "patolab.workorders"
+    verbose_name = _("Órdenes de trabajo")
     label = "workorders"
 
     def ready(self) -> None:

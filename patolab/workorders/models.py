@@ -61,7 +61,10 @@ class PaymentStatus(models.TextChoices):
 class WorkOrder(models.Model):
     number = models.CharField(_("número"), max_length=20, unique=True)
     veterinarian = models.ForeignKey(
-        Veterinarian, on_delete=models.PROTECT, related_name="work_orders"
+        Veterinarian,
+        on_delete=models.PROTECT,
+        related_name="work_orders",
+        verbose_name=_("veterinario/a"),
     )
     status = models.CharField(
         _("estado"),
@@ -85,21 +88,33 @@ class WorkOrder(models.Model):
     )
     notes = models.TextField(_("observaciones"), blank=True)
     subtotal = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("0")
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        verbose_name=_("subtotal"),
     )
     discount_total = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("0")
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        verbose_name=_("descuentos"),
     )
     tax_total = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("0")
+        max_digits=12, decimal_places=2, default=Decimal("0"), verbose_name=_("IVA")
     )
-    total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), verbose_name=_("total")
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("creada por"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    issued_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("creada"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("modificada"))
+    issued_at = models.DateTimeField(null=True, blank=True, verbose_name=_("emitida"))
 
     class Meta:
         verbose_name = _("orden de trabajo")
@@ -114,19 +129,40 @@ class WorkOrderProtocol(models.Model):
     """A protocol billed on a work order; a protocol is billed at most once."""
 
     work_order = models.ForeignKey(
-        WorkOrder, on_delete=models.CASCADE, related_name="protocol_links"
+        WorkOrder,
+        on_delete=models.CASCADE,
+        related_name="protocol_links",
+        verbose_name=_("orden de trabajo"),
     )
     protocol = models.OneToOneField(
-        Protocol, on_delete=models.PROTECT, related_name="work_order_link"
+        Protocol,
+        on_delete=models.PROTECT,
+        related_name="work_order_link",
+        verbose_name=_("protocolo"),
     )
+
+    class Meta:
+        verbose_name = _("protocolo facturado")
+        verbose_name_plural = _("protocolos facturados")
+
+    def __str__(self) -> str:
+        return str(self.protocol)
 
 
 class WorkOrderLine(models.Model):
     work_order = models.ForeignKey(
-        WorkOrder, on_delete=models.CASCADE, related_name="lines"
+        WorkOrder,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        verbose_name=_("orden de trabajo"),
     )
     protocol = models.ForeignKey(
-        Protocol, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Protocol,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("protocolo"),
     )
     code = models.CharField(_("código"), max_length=20)
     description = models.CharField(_("descripción"), max_length=200)
@@ -142,10 +178,15 @@ class WorkOrderLine(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     amount = models.DecimalField(_("importe"), max_digits=12, decimal_places=2)
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, verbose_name=_("posición"))
 
     class Meta:
+        verbose_name = _("línea de orden de trabajo")
+        verbose_name_plural = _("líneas de orden de trabajo")
         ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.description}"
 
 
 class WorkOrderPdf(StoredDocument):
@@ -155,7 +196,10 @@ class WorkOrderPdf(StoredDocument):
     row is stale and is never served."""
 
     work_order = models.ForeignKey(
-        WorkOrder, on_delete=models.CASCADE, related_name="pdfs"
+        WorkOrder,
+        on_delete=models.CASCADE,
+        related_name="pdfs",
+        verbose_name=_("orden de trabajo"),
     )
 
     class Meta:

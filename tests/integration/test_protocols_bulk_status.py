@@ -41,7 +41,10 @@ def test_bulk_status_job_succeeds_per_item_and_reports_failures(
     result = job.result
     assert (result["succeeded"], result["failed"]) == (2, 2)
     by_id = {item["id"]: item for item in result["items"]}
-    assert by_id[ok1.pk] == {"id": ok1.pk, "ok": True, "error": None}
+    assert by_id[ok1.pk]["ok"] is True
+    assert by_id[ok1.pk]["error"] is None
+    assert by_id[ok1.pk]["code"] == ok1.protocol_number
+    assert by_id[ok1.pk]["detail"] == "Pasó a «En procesamiento»."
     assert by_id[ok2.pk]["ok"] is True
     assert by_id[still_submitted.pk]["ok"] is False
     assert "No se puede pasar" in by_id[still_submitted.pk]["error"]

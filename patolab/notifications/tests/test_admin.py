@@ -38,15 +38,25 @@ def test_admin_resend_action_requeues_only_failed_rows(
         status=EmailStatus.FAILED, attempts=9, last_error="550 no"
     )
     EmailLog.objects.filter(pk=sent.pk).update(status=EmailStatus.SENT)
+    from patolab.jobs.models import Job
+    from patolab.reports.resend import email_logs_resend_run
+
     client = login(superuser)
+    response = client.post(
+        "/admin/notifications/emaillog/",
+        {"action": "resend_failed", "_selected_action": [failed.pk, sent.pk]},
+    )
+    # One job for the selection; the request itself re-queues nothing.
+    job = Job.objects.get(kind="notifications.resend_failed")
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"/trabajos/{job.pk}/")
+    assert EmailLog.objects.get(pk=failed.pk).status == EmailStatus.FAILED
+
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post(
-            "/admin/notifications/emaillog/",
-            {"action": "resend_failed", "_selected_action": [failed.pk, sent.pk]},
-            follow=True,
+        result = email_logs_resend_run(
+            log_ids=job.params["log_ids"], progress=lambda *a, **k: None
         )
-    assert response.status_code == 200
-    assert "1 e-mail vuelto a la cola." in response.content.decode()
+    assert result["message"] == "1 e-mails vueltos a la cola, 1 sin cambios."
     assert EmailLog.objects.get(pk=failed.pk).status == EmailStatus.QUEUED
     assert EmailLog.objects.get(pk=sent.pk).status == EmailStatus.SENT
     assert len(callbacks) == 1

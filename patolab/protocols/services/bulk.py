@@ -8,6 +8,8 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from patolab.accounts.models import Role
+from patolab.accounts.permissions import require_role
 from patolab.core.errors import DomainError, ValidationFailed
 from patolab.jobs.models import Job
 from patolab.jobs.services import job_start
@@ -23,8 +25,10 @@ def protocol_bulk_status_start(
     *, protocol_ids: Any, status: Any, note: str = "", user: Any
 ) -> Job:
     """Validate the request and queue a `protocols.bulk_status` job (sent on
-    commit). 400 for an empty/invalid id list or unknown status. Callers check
-    the role (admin). Each start is a new job (no target to merge on)."""
+    commit). 403 for anyone but an admin; 400 for an empty/invalid id list or
+    unknown status. Bounded work whatever the list size: no protocol is loaded
+    here. Each start is a new job (no target to merge on)."""
+    require_role(user, Role.ADMIN)
     errors: dict[str, list[str]] = {}
     ids: list[int] = []
     if not isinstance(protocol_ids, list) or not protocol_ids:
@@ -69,15 +73,22 @@ def protocol_bulk_status_run(
     items: list[dict[str, Any]] = []
     total = len(protocol_ids)
     progress(0, total)
+    target = ProtocolStatus(status).label
     for index, pk in enumerate(protocol_ids, start=1):
         item: dict[str, Any] = {"id": pk, "ok": True, "error": None}
         try:
             with transaction.atomic():
                 protocol = Protocol.objects.select_for_update().get(pk=pk)
-                if protocol.status != status:
+                item["code"] = protocol.code
+                if protocol.status == status:
+                    item["detail"] = _("Ya estaba en «%(status)s».") % {
+                        "status": target
+                    }
+                else:
                     protocol_status_change(
                         protocol=protocol, to_status=status, user=user, note=note
                     )
+                    item["detail"] = _("Pasó a «%(status)s».") % {"status": target}
         except Protocol.DoesNotExist:
             item.update(ok=False, error=_("El protocolo no existe."))
         except DomainError as exc:

@@ -58,7 +58,9 @@ def test_admin_action_starts_the_regeneration_job(login, superuser, finalized):
     assert response.status_code == 200
     job = Job.objects.get(kind="reports.regenerate")
     assert job.params == {"report_ids": [finalized.pk]}
-    assert "ver progreso" in response.content.decode()
+    # The admin lands on the job's page, which names the work in Spanish.
+    assert response.redirect_chain[-1][0].startswith(f"/trabajos/{job.pk}/")
+    assert "Regeneración de PDFs de informes" in response.content.decode()
 
 
 def test_admin_list_searches_by_protocol_number(login, superuser, finalized):
