@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .admin_actions import BulkJobsBannerMixin, bulk_action_start
 from .models import Job, WorkerPresence
-from .registry import all_kinds, kind_title
+from .registry import kind_names, kind_title
 from .services import jobs_retry_many_start
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class KindFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return sorted(
-            ((name, kind_title(name)) for name in all_kinds()), key=lambda kv: kv[1]
+            ((name, kind_title(name)) for name in kind_names()), key=lambda kv: kv[1]
         )
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Job]) -> QuerySet[Job]:

@@ -69,6 +69,11 @@ def get_kind(name: str) -> JobKind:
         raise LookupError(f"unknown job kind {name!r}") from None
 
 
+def kind_names() -> list[str]:
+    """Every registered kind (the admin's filter lists them by title)."""
+    return list(_KINDS)
+
+
 def kind_title(name: str) -> str:
     """What people read for a job kind: its Spanish title, translated to the
     active language; never the dotted kind name."""
