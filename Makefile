@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 # Modules mypy checks strictly (STYLE.md rule 12); grow this list, never shrink it.
-MYPY_STRICT := -p patolab.jobs -p patolab.core -p patolab.protocols.services -m patolab.protocols.selectors -m patolab.protocols.jobs -m patolab.protocols.documents -m patolab.protocols.slip -m patolab.accounts.services -m patolab.accounts.permissions -m patolab.reports.services -m patolab.reports.selectors -m patolab.reports.jobs -m patolab.reports.verification -m patolab.reports.resend -m patolab.reports.documents -m patolab.notifications.services -m patolab.notifications.emails -m patolab.notifications.tasks -p patolab.labels -p patolab.stats -p patolab.exports
+MYPY_STRICT := -p patolab.jobs -p patolab.core -p patolab.protocols.services -m patolab.protocols.selectors -m patolab.protocols.jobs -m patolab.protocols.documents -m patolab.protocols.slip -m patolab.accounts.services -m patolab.accounts.permissions -m patolab.reports.services -m patolab.reports.selectors -m patolab.reports.jobs -m patolab.reports.verification -p patolab.audit -m patolab.protocols.trail -m patolab.reports.resend -m patolab.reports.documents -m patolab.notifications.services -m patolab.notifications.emails -m patolab.notifications.tasks -p patolab.labels -p patolab.stats -p patolab.exports
 
 .PHONY: install messages migrate run test lint fmt worker beat flower bench
 

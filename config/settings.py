@@ -165,6 +165,9 @@ INSTALLED_APPS = [
     "patolab.notifications",
     "patolab.stats",
     "patolab.exports",
+    # Audit trail: django-auditlog with our entry model (patolab.audit).
+    "auditlog",
+    "patolab.audit",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +177,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "patolab.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -201,6 +205,16 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 elif CACHE_URL:
     raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, got {CACHE_URL!r}")
+
+# django-auditlog (https://django-auditlog.readthedocs.io/): entries are
+# patolab.audit.AuditEntry rows (via + protocol columns), changes stored as
+# JSON values.
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
+AUDITLOG_STORE_JSON_CHANGES = True
+# auditlog's own migrations create its default entry table even when the model
+# is swapped out (they predate the setting); without them, no unused table
+# holds a foreign key to users.
+MIGRATION_MODULES = {"auditlog": None}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from patolab.accounts.models import Role, Veterinarian
-from patolab.accounts.permissions import STAFF_ROLES, require_role
+from patolab.accounts.permissions import INTERNAL_ROLES, STAFF_ROLES, require_role
 from patolab.core.api import paginate
 from patolab.core.errors import NotAllowed, ValidationFailed
 from patolab.jobs.api import job_accepted
@@ -30,6 +30,7 @@ from .services import (
     protocol_reject,
     protocol_status_change,
 )
+from .trail import protocol_audit_trail
 
 router = Router(tags=["protocols"])
 
@@ -214,6 +215,19 @@ def protocol_status_endpoint(
         note=payload.note,
     )
     return protocol_to_dict(protocol_get_for(user=request.user, pk=protocol.pk))
+
+
+@router.get("/protocols/{protocol_id}/audit", url_name="protocol_audit")
+def protocol_audit_endpoint(
+    request: HttpRequest, protocol_id: int
+) -> list[dict[str, Any]]:
+    """The protocol's audit trail, oldest first (lab staff, histopathologists,
+    admins). Veterinarians get 404, for their own protocols too."""
+    if request.user.is_veterinarian:
+        raise Http404
+    require_role(request.user, *INTERNAL_ROLES)
+    protocol = protocol_get_for(user=request.user, pk=protocol_id)
+    return [entry.as_dict() for entry in protocol_audit_trail(protocol=protocol)]
 
 
 @router.get("/protocols/{protocol_id}/history", url_name="protocol_history")

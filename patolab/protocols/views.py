@@ -16,7 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from patolab.accounts.models import Role
-from patolab.accounts.permissions import STAFF_ROLES, profile_required, role_required
+from patolab.accounts.permissions import (
+    INTERNAL_ROLES,
+    STAFF_ROLES,
+    has_role,
+    profile_required,
+    role_required,
+)
 from patolab.core.documents import document_response
 from patolab.core.errors import DomainError, ValidationFailed
 from patolab.jobs.views import document_pending_page
@@ -58,6 +64,7 @@ from .services import (
     protocol_status_change,
     protocol_submit,
 )
+from .trail import protocol_audit_trail
 
 PAGE_SIZE = 25
 
@@ -285,6 +292,9 @@ def protocol_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if staff
         else [],
         "emails": protocol_emails(protocol=protocol) if staff else [],
+        "audit_trail": protocol_audit_trail(protocol=protocol)
+        if has_role(request.user, *INTERNAL_ROLES)
+        else None,
     }
     return render(request, "protocols/protocol_detail.html", context)
 

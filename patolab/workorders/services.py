@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patolab.accounts.models import User, Veterinarian
+from patolab.audit.services import audit_bulk_created
 from patolab.core.errors import Conflict, InvalidTransition, ValidationFailed
 from patolab.core.pdf.styles import format_money
 from patolab.protocols.models import AnalysisType, Protocol
@@ -451,6 +452,7 @@ def workorder_create(
     for line in built:
         line.work_order = work_order
     WorkOrderLine.objects.bulk_create(built)
+    audit_bulk_created(built)
     return work_order
 
 
@@ -531,6 +533,7 @@ def workorder_update(
         for line in current:
             line.work_order = locked
         WorkOrderLine.objects.bulk_create(current)
+        audit_bulk_created(current)
     else:
         WorkOrderLine.objects.bulk_update(current, ["amount", "position"])
     return locked
