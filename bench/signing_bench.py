@@ -104,10 +104,12 @@ def measure(unsigned: bytes, label: str) -> bytes:
 
     signing_identity()  # load the key outside the timed loop (once per process)
     samples = []
+    cpu = []
     signed = b""
     for i in range(ROUNDS + 10):
         now = timezone.now().replace(microsecond=0)
         start = time.perf_counter()
+        start_cpu = time.process_time()
         signed = sign_pdf(
             unsigned,
             info=DocumentInfo(
@@ -122,7 +124,11 @@ def measure(unsigned: bytes, label: str) -> bytes:
         ).data
         if i >= 10:
             samples.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
     report(f"sign one report PDF (PDF/A + PAdES, {label})", samples, "<= 10 ms")
+    # CPU time of this process: what a worker pays per report, independent of
+    # other processes competing for the cores of a shared machine.
+    report(f"  same, CPU time of the signing process ({label})", cpu, "<= 10 ms")
     return signed
 
 

@@ -302,6 +302,9 @@ def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             ),
             "pdfs": report_pdf_history(report=report),
             "verification": verification,
+            "signature": report_signature_facts(report=report)
+            if report.pdf_sha256
+            else None,
             "amend_form": AmendForm(),
             "can_edit": request.user.is_histopathologist or request.user.is_admin_role,
             "labels": CYTOLOGY_LABELS

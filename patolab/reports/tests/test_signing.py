@@ -244,7 +244,9 @@ def test_the_report_pdf_has_the_pdfa_2b_structure(
     # PDF/A-2 is based on PDF 1.7 (an ECDSA signature would declare 2.0).
     assert str(root.get("/Version", "/1.7")) in {"/1.4", "/1.5", "/1.6", "/1.7"}
 
-    xmp = root["/Metadata"].get_object().get_data().decode()
+    metadata = root["/Metadata"].get_object()
+    assert "/Filter" not in metadata  # PDF/A: the XMP packet stays readable
+    xmp = metadata.get_data().decode()
     assert 'pdfaid:part="2"' in xmp or "<pdfaid:part>2</pdfaid:part>" in xmp
     assert 'pdfaid:conformance="B"' in xmp or (
         "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
