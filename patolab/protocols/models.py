@@ -152,7 +152,9 @@ class Protocol(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.protocol_number or self.temporary_code
+        # A draft saved incomplete has neither number yet, and __str__ must
+        # return a str (admin, audit trail).
+        return str(self.code)
 
     @property
     def code(self) -> str:

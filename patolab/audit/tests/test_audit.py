@@ -43,7 +43,9 @@ def test_a_reception_records_who_received_from_where_and_the_new_number(
     number = response.json()["protocol_number"]
 
     [update] = [
-        e for e in entries_for(protocol) if e.action == AuditEntry.Action.UPDATE
+        e
+        for e in entries_for(protocol)
+        if e.action == AuditEntry.Action.UPDATE and "protocol_number" in e.changes
     ]
     assert update.actor == technician
     assert update.via == Via.API
