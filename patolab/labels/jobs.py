@@ -14,7 +14,7 @@ from patolab.jobs.models import Job
 from patolab.jobs.registry import register
 from patolab.jobs.selectors import target_pk
 from patolab.jobs.services import Progress
-from patolab.protocols.jobs import LABELS_DOCUMENT, LABELS_GENERATE
+from patolab.protocols.jobs import LABELS_DOCUMENT, LABELS_GENERATE, RECEIVE_BATCH
 from patolab.protocols.models import Protocol
 
 from . import render
@@ -109,4 +109,37 @@ def labels_batch(job: Job, progress: Progress) -> dict[str, Any]:
         "pages": batch.pages,
         "count": result["succeeded"],
     }
+    return result
+
+
+# A courier box is someone at the reception bench waiting: user-facing queue
+# (at most 200 items of a few ms each; the user worker has two slots).
+@register(
+    RECEIVE_BATCH,
+    queue="pdf_generation",
+    retry_on=(OSError,),
+    max_attempts=3,
+    title=gettext_noop("Recepción por lote"),
+)
+def receive_batch(job: Job, progress: Progress) -> dict[str, Any]:
+    """Receive each scanned protocol (the protocols service), then one PDF with
+    the labels of the whole box."""
+    from patolab.protocols.services import protocol_receive_batch_run
+
+    result = protocol_receive_batch_run(job=job, progress=progress)
+    received = [item["id"] for item in result["items"] if item["ok"]]
+    result["labels_url"] = None
+    if received:
+        batch, _items = label_batch_build(
+            job_id=job.pk,
+            protocol_ids=received,
+            user_id=job.requested_by_id,
+            progress=lambda *args, **kwargs: None,
+        )
+        if batch is not None:
+            url = reverse("labels:batch-download", kwargs={"pk": batch.pk})
+            result["labels_url"] = result["file_url"] = url
+            result["file_label"] = _("Descargar las etiquetas de la caja (%(n)d)") % {
+                "n": batch.pages
+            }
     return result

@@ -27,6 +27,7 @@ from .services import (
     protocol_bulk_status_start,
     protocol_create,
     protocol_receive,
+    protocol_receive_batch_start,
     protocol_reject,
     protocol_status_change,
 )
@@ -73,6 +74,11 @@ class RejectIn(Schema):
 class StatusIn(Schema):
     status: str = ""
     note: str = ""
+
+
+class ReceiveBatchIn(Schema):
+    # Items are checked by the service (one 400 naming every bad item).
+    items: Any = None
 
 
 class BulkStatusIn(Schema):
@@ -139,6 +145,16 @@ def protocol_list_endpoint(
 
 
 # Literal paths before "/protocols/{id}" (route order matters).
+# Before the `/protocols/{protocol_id}` routes, which would otherwise match it.
+@router.post("/protocols/receive-batch", url_name="protocol_receive_batch")
+def protocol_receive_batch_endpoint(
+    request: HttpRequest, payload: ReceiveBatchIn
+) -> HttpResponse:
+    """A courier box: 202 with one job; each item received like a single one."""
+    job = protocol_receive_batch_start(items=payload.items, user=request.user)
+    return job_accepted(job)
+
+
 @router.get("/protocols/lookup", url_name="protocol_lookup")
 def protocol_lookup_endpoint(request: HttpRequest, code: str = "") -> dict[str, Any]:
     require_role(request.user, *STAFF_ROLES)

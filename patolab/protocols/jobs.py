@@ -32,6 +32,9 @@ SLIP_DOCUMENT = "slip"
 # protocols never imports labels.
 LABELS_GENERATE = "labels.generate"
 LABELS_DOCUMENT = "labels"
+# Batch reception (a courier box): handled by the labels app, which receives each
+# protocol through the reception service and renders one PDF for the whole box.
+RECEIVE_BATCH = "protocols.receive_batch"
 
 
 @register(

@@ -421,3 +421,11 @@ def protocol_timeline(*, protocol: Protocol, user: Any) -> list[TimelineItem]:
             for event in source(protocol=protocol, user=user)
         ]
     return sorted(items, key=lambda item: item.at)
+
+
+def protocol_batch_rows(*, ids: list[int]) -> list[Protocol]:
+    """The protocols of a batch-reception list, in scan order, with what each
+    row shows (veterinarian, animal, declared count). Staff only: callers check
+    the role (no scoping, like `protocol_lookup`)."""
+    found = _base().select_related("veterinarian").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]

@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("recepcion/", views.reception_search, name="reception"),
     path("recepcion/pendientes/", views.reception_pending, name="reception-pending"),
+    path("recepcion/lote/", views.reception_batch, name="reception-batch"),
     path(
         "recepcion/historial/", views.reception_history_view, name="reception-history"
     ),

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -39,8 +40,9 @@ from .forms import (
     protocol_form_class,
 )
 from .jobs import SLIP
-from .models import ProtocolStatus
+from .models import ProtocolStatus, SampleCondition
 from .selectors import (
+    protocol_batch_rows,
     protocol_emails,
     protocol_get_for,
     protocol_list_for,
@@ -58,6 +60,7 @@ from .services import (
     protocol_cancel,
     protocol_create,
     protocol_receive,
+    protocol_receive_batch_start,
     protocol_reject,
     protocol_save_draft,
     protocol_slip_get_or_start,
@@ -333,6 +336,8 @@ def reception_search(request: HttpRequest) -> HttpResponse:
                 _("No se encontró ningún protocolo con el código «%(code)s».")
                 % {"code": form.cleaned_data["code"].strip()},
             )
+            # Empty field, focused: the next scan must not be appended to this one.
+            form.data = {"code": ""}
         elif protocol.status == ProtocolStatus.SUBMITTED:
             return redirect("protocols:protocol-receive", pk=protocol.pk)
         else:
@@ -367,8 +372,13 @@ def protocol_receive_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Protocolo recibido con el número %(number)s.")
-                % {"number": protocol.protocol_number},
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    _("Protocolo recibido con el número %(number)s.")
+                    % {"number": protocol.protocol_number},
+                    reverse("labels:protocol-pdf", kwargs={"pk": protocol.pk}),
+                    _("Imprimir sus etiquetas"),
+                ),
             )
             # Back to the scanner field, ready for the next sample.
             return redirect("protocols:reception")
@@ -445,3 +455,104 @@ def protocol_slip_pdf(request: HttpRequest, pk: int) -> HttpResponseBase:
         title=_("Generando el comprobante…"),
         back_url=back,
     )
+
+
+# ---------------------------------------------------------------- batch reception
+BATCH_SESSION_KEY = "reception_batch"
+
+
+def _batch_rows_from_post(request: HttpRequest, ids: list[int]) -> list[dict[str, Any]]:
+    """The editable values of every row as posted (kept across scans)."""
+    rows = []
+    for pk in ids:
+        rows.append(
+            {
+                "id": pk,
+                "containers": request.POST.get(f"containers_{pk}", ""),
+                "sample_condition": request.POST.get(f"condition_{pk}", "optimal"),
+                "discrepancies": request.POST.get(f"discrepancies_{pk}", ""),
+            }
+        )
+    return rows
+
+
+@role_required(*STAFF_ROLES)
+def reception_batch(request: HttpRequest) -> HttpResponse:
+    """Batch reception (a courier box): each scan adds a row, checked at once
+    (unknown, not pending, already in the list); rows are edited or removed;
+    "Confirmar N recepciones" starts one job. The list lives in the session."""
+    saved: list[dict[str, Any]] = request.session.get(BATCH_SESSION_KEY, [])
+    ids = [int(row["id"]) for row in saved]
+    rows = _batch_rows_from_post(request, ids) if request.method == "POST" else saved
+    form = LookupForm(request.POST if request.method == "POST" else None)
+    action = request.POST.get("action", "add")
+    if "remove" in request.POST:
+        remove = int(request.POST["remove"])
+        rows = [row for row in rows if row["id"] != remove]
+        form = LookupForm()
+    elif request.method == "POST" and action == "confirm":
+        try:
+            job = protocol_receive_batch_start(
+                items=[_batch_item_for_service(row) for row in rows],
+                user=request.user,
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            request.session[BATCH_SESSION_KEY] = []
+            return redirect("jobs:detail", pk=job.pk)
+        form = LookupForm()
+    elif request.method == "POST" and form.is_valid():
+        protocol = protocol_lookup(code=form.cleaned_data["code"])
+        error = _batch_scan_error(protocol, form.cleaned_data["code"], rows)
+        if error:
+            form.add_error("code", error)
+        else:
+            assert protocol is not None
+            rows.append(
+                {
+                    "id": protocol.pk,
+                    "containers": protocol.declared_count,
+                    "sample_condition": "optimal",
+                    "discrepancies": "",
+                }
+            )
+        # Ready for the next scan: the field is emptied and keeps the focus.
+        form.data = {"code": ""}
+    request.session[BATCH_SESSION_KEY] = rows
+    protocols = {p.pk: p for p in protocol_batch_rows(ids=[row["id"] for row in rows])}
+    table = [
+        {**row, "protocol": protocols[row["id"]]}
+        for row in rows
+        if row["id"] in protocols
+    ]
+    return render(
+        request,
+        "protocols/reception_batch.html",
+        {"form": form, "rows": table, "conditions": SampleCondition.choices},
+    )
+
+
+def _batch_item_for_service(row: dict[str, Any]) -> dict[str, Any]:
+    containers = str(row.get("containers", "")).strip()
+    return {
+        "protocol_id": int(row["id"]),
+        "sample_condition": row.get("sample_condition", ""),
+        "containers": int(containers) if containers.isdigit() else None,
+        "discrepancies": row.get("discrepancies", ""),
+    }
+
+
+def _batch_scan_error(protocol: Any, code: str, rows: list[dict[str, Any]]) -> str:
+    if protocol is None:
+        return _("No se encontró ningún protocolo con el código «%(code)s».") % {
+            "code": code.strip()
+        }
+    if any(row["id"] == protocol.pk for row in rows):
+        return _("%(code)s ya está en la lista.") % {"code": protocol.code}
+    if protocol.status != ProtocolStatus.SUBMITTED:
+        return _("%(code)s no se puede recibir: está «%(status)s».") % {
+            "code": protocol.code,
+            "status": protocol.get_status_display(),
+        }
+    return ""

@@ -6,7 +6,13 @@ from .bulk import (
 )
 from .manual import protocol_status_change
 from .numbering import counter_next, protocol_number_next, temporary_code_next
-from .reception import protocol_receive, protocol_reject
+from .reception import (
+    RECEIVE_BATCH_MAX,
+    protocol_receive,
+    protocol_receive_batch_run,
+    protocol_receive_batch_start,
+    protocol_reject,
+)
 from .slip import protocol_slip_get_or_start
 from .status import (
     TRANSITIONS,
@@ -24,6 +30,7 @@ from .submission import (
 )
 
 __all__ = [
+    "RECEIVE_BATCH_MAX",
     "SUBMISSION_FIELDS",
     "TRANSITIONS",
     "counter_next",
@@ -35,6 +42,8 @@ __all__ = [
     "protocol_create",
     "protocol_number_next",
     "protocol_receive",
+    "protocol_receive_batch_run",
+    "protocol_receive_batch_start",
     "protocol_reject",
     "protocol_save_draft",
     "protocol_slip_get_or_start",

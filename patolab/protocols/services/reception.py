@@ -9,11 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from patolab.accounts.permissions import STAFF_ROLES, require_role
 from patolab.core.documents import document_build, document_kind_get
-from patolab.core.errors import Conflict, ValidationFailed
+from patolab.core.errors import Conflict, DomainError, ValidationFailed
+from patolab.jobs.models import Job
 from patolab.jobs.services import job_start
 
-from ..jobs import LABELS_DOCUMENT, LABELS_GENERATE
+from ..jobs import LABELS_DOCUMENT, LABELS_GENERATE, RECEIVE_BATCH
 from ..models import Protocol, ProtocolStatus, Reception, SampleCondition
 from .numbering import protocol_number_next
 from .status import protocol_transition
@@ -203,3 +205,152 @@ def protocol_reject(
 
         emails.protocol_rejected(protocol=locked)
     return locked
+
+
+# ---------------------------------------------------------------- batch reception
+RECEIVE_BATCH_MAX = 200
+
+
+def _batch_item(raw: Any, index: int, errors: dict[str, list[str]]) -> dict[str, Any]:
+    """Shape of one batch item; business rules are checked per item in the job."""
+    where = _("Ítem %(n)d") % {"n": index}
+    if not isinstance(raw, dict):
+        errors.setdefault("items", []).append(f"{where}: {_('debe ser un objeto.')}")
+        return {}
+    pk = raw.get("protocol_id")
+    if isinstance(pk, bool) or not isinstance(pk, int):
+        errors.setdefault("items", []).append(
+            f"{where}: {_('protocol_id debe ser un entero.')}"
+        )
+    containers = raw.get("containers")
+    if containers is not None and (
+        isinstance(containers, bool) or not isinstance(containers, int)
+    ):
+        errors.setdefault("items", []).append(
+            f"{where}: {_('containers debe ser un entero.')}"
+        )
+    return {
+        "protocol_id": pk,
+        "sample_condition": str(raw.get("sample_condition") or ""),
+        "containers": containers,
+        "discrepancies": str(raw.get("discrepancies") or "")[:5000],
+        "notes": str(raw.get("notes") or "")[:5000],
+    }
+
+
+def protocol_receive_batch_start(*, items: Any, user: Any) -> Job:
+    """Queue one `protocols.receive_batch` job for a courier box (lab staff and
+    admins; 403 otherwise). 400 for an empty or oversized list, a malformed
+    item, or a protocol listed twice. Each item is then received in the job
+    through `protocol_receive`, in the order given (so numbers follow the scan
+    order), and one failing item never stops the others. Writes one Job row;
+    the request loads no protocol."""
+    require_role(user, *STAFF_ROLES)
+    errors: dict[str, list[str]] = {}
+    cleaned: list[dict[str, Any]] = []
+    if not isinstance(items, list) or not items:
+        errors["items"] = [_("Escanee al menos una muestra.")]
+    elif len(items) > RECEIVE_BATCH_MAX:
+        errors["items"] = [
+            _("Como máximo %(n)d muestras por lote.") % {"n": RECEIVE_BATCH_MAX}
+        ]
+    else:
+        seen: set[int] = set()
+        for index, raw in enumerate(items, start=1):
+            item = _batch_item(raw, index, errors)
+            pk = item.get("protocol_id")
+            if isinstance(pk, int) and not isinstance(pk, bool):
+                if pk in seen:
+                    errors.setdefault("items", []).append(
+                        _("Ítem %(n)d: el protocolo está dos veces en el lote.")
+                        % {"n": index}
+                    )
+                seen.add(pk)
+            cleaned.append(item)
+    if errors:
+        raise ValidationFailed(
+            _("Revise la lista de la recepción por lote."),
+            code="invalid",
+            errors=errors,
+        )
+    return job_start(
+        kind=RECEIVE_BATCH, params={"items": cleaned}, user=user, total=len(cleaned)
+    )
+
+
+def protocol_receive_batch_run(*, job: Job, progress: Any) -> dict[str, Any]:
+    """Body of `protocols.receive_batch`: `protocol_receive` per item, in order,
+    each in its own transaction, labels rendered in place (no label jobs queued
+    behind the box). Idempotent: a protocol this job already received (a re-run
+    after a crash) counts as received, with its number; nothing happens twice."""
+    user = job.requested_by
+    raw_items: list[dict[str, Any]] = list(job.params.get("items", []))
+    total = len(raw_items)
+    progress(0, total)
+    results: list[dict[str, Any]] = []
+    for index, item in enumerate(raw_items, start=1):
+        pk = item.get("protocol_id")
+        result: dict[str, Any] = {
+            "id": pk,
+            "ok": False,
+            "error": None,
+            "protocol_number": None,
+        }
+        protocol = (
+            Protocol.objects.filter(pk=int(pk or 0)).select_related("reception").first()
+        )
+        if protocol is None:
+            result["error"] = _("El protocolo no existe.")
+        else:
+            result["code"] = protocol.temporary_code
+            if _received_by_this_job(protocol, job):
+                result.update(ok=True, protocol_number=protocol.protocol_number)
+            else:
+                try:
+                    received = protocol_receive(
+                        protocol=protocol,
+                        received_by=user,
+                        sample_condition=item.get("sample_condition", ""),
+                        containers=item.get("containers"),
+                        discrepancies=item.get("discrepancies", ""),
+                        notes=item.get("notes", ""),
+                        render_labels=True,
+                    )
+                except DomainError as exc:
+                    result["error"] = _domain_error_text(exc)
+                else:
+                    result.update(ok=True, protocol_number=received.protocol_number)
+        if result["ok"]:
+            result["detail"] = _("Recibido con el número %(number)s.") % {
+                "number": result["protocol_number"]
+            }
+        results.append(result)
+        progress(index, total)
+    succeeded = sum(1 for r in results if r["ok"])
+    return {
+        "succeeded": succeeded,
+        "failed": total - succeeded,
+        "items": results,
+        "message": _("%(ok)d muestras recibidas, %(bad)d con error.")
+        % {"ok": succeeded, "bad": total - succeeded},
+    }
+
+
+def _received_by_this_job(protocol: Protocol, job: Job) -> bool:
+    reception = getattr(protocol, "reception", None)
+    return bool(
+        protocol.protocol_number
+        and reception is not None
+        and reception.received_by_id == job.requested_by_id
+        and reception.received_at >= job.created_at
+    )
+
+
+def _domain_error_text(exc: DomainError) -> str:
+    """The message plus the field errors ("describa la discrepancia")."""
+    details = [
+        message
+        for messages in (getattr(exc, "errors", None) or {}).values()
+        for message in messages
+    ]
+    return " ".join([exc.message, *details]) if details else exc.message
