@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -14,22 +15,28 @@ from patolab.accounts.models import Role, Veterinarian
 from patolab.accounts.permissions import INTERNAL_ROLES, STAFF_ROLES, require_role
 from patolab.core.api import paginate
 from patolab.core.errors import NotAllowed, ValidationFailed
-from patolab.jobs.api import job_accepted
+from patolab.jobs.api import document_answer, job_accepted
 
+from .jobs import SLIP
 from .selectors import (
     protocol_get_for,
     protocol_history,
     protocol_list_for,
     protocol_lookup,
+    protocol_slip_get_for,
 )
 from .serializers import history_to_dict, protocol_to_dict
 from .services import (
     protocol_bulk_status_start,
+    protocol_cancel,
     protocol_create,
     protocol_receive,
     protocol_receive_batch_start,
     protocol_reject,
+    protocol_save_draft,
+    protocol_slip_get_or_start,
     protocol_status_change,
+    protocol_submit,
 )
 from .trail import protocol_audit_trail
 
@@ -58,6 +65,16 @@ class ProtocolIn(Schema):
     technique: str | None = None
     sampling_site: str | None = None
     slides: int | None = None
+    # True: save as a draft (incomplete allowed; submit it later).
+    draft: bool = False
+
+
+class DraftIn(ProtocolIn):
+    """PATCH of a draft: only the fields sent change."""
+
+
+class CancelIn(Schema):
+    reason: str = ""
 
 
 class ReceiveIn(Schema):
@@ -114,8 +131,14 @@ def _submitting_vet(user: Any, veterinarian_id: int | None) -> Veterinarian:
 @router.post("/protocols", url_name="protocol_create")
 def protocol_create_endpoint(request: HttpRequest, payload: ProtocolIn) -> HttpResponse:
     data = payload.dict(exclude_none=True)
+    draft = data.pop("draft", False)
     vet = _submitting_vet(request.user, data.pop("veterinarian_id", None))
-    protocol = protocol_create(veterinarian=vet, created_by=request.user, **data)
+    if draft:
+        protocol = protocol_save_draft(
+            veterinarian=vet, created_by=request.user, **data
+        )
+    else:
+        protocol = protocol_create(veterinarian=vet, created_by=request.user, **data)
     body = protocol_to_dict(protocol_get_for(user=request.user, pk=protocol.pk))
     return JsonResponse(body, status=201)
 
@@ -252,3 +275,50 @@ def protocol_history_endpoint(
 ) -> list[dict[str, Any]]:
     protocol = protocol_get_for(user=request.user, pk=protocol_id)
     return [history_to_dict(row) for row in protocol_history(protocol=protocol)]
+
+
+@router.patch("/protocols/{protocol_id}", url_name="protocol_update_draft")
+def protocol_update_draft_endpoint(
+    request: HttpRequest, protocol_id: int, payload: DraftIn
+) -> dict[str, Any]:
+    """Edit a draft (the owner, or an admin): 409 once submitted."""
+    protocol = protocol_get_for(user=request.user, pk=protocol_id)
+    data = payload.dict(exclude_none=True, exclude={"draft", "veterinarian_id"})
+    data.pop("analysis_type", None)  # fixed at creation
+    protocol_save_draft(
+        veterinarian=protocol.veterinarian,
+        created_by=request.user,
+        protocol=protocol,
+        **data,
+    )
+    return protocol_to_dict(protocol_get_for(user=request.user, pk=protocol.pk))
+
+
+@router.post("/protocols/{protocol_id}/submit", url_name="protocol_submit")
+def protocol_submit_endpoint(request: HttpRequest, protocol_id: int) -> dict[str, Any]:
+    """Submit a draft: 400 naming every missing field, 409 if not a draft."""
+    protocol = protocol_get_for(user=request.user, pk=protocol_id)
+    protocol_submit(protocol=protocol, user=request.user)
+    return protocol_to_dict(protocol_get_for(user=request.user, pk=protocol.pk))
+
+
+@router.post("/protocols/{protocol_id}/cancel", url_name="protocol_cancel")
+def protocol_cancel_endpoint(
+    request: HttpRequest, protocol_id: int, payload: CancelIn
+) -> dict[str, Any]:
+    """The veterinarian withdraws a draft or a submitted protocol; 409 after
+    reception."""
+    protocol = protocol_get_for(user=request.user, pk=protocol_id)
+    protocol_cancel(protocol=protocol, user=request.user, reason=payload.reason)
+    return protocol_to_dict(protocol_get_for(user=request.user, pk=protocol.pk))
+
+
+@router.get("/protocols/{protocol_id}/slip.pdf", url_name="protocol_slip_pdf")
+def protocol_slip_pdf_endpoint(
+    request: HttpRequest, protocol_id: int
+) -> HttpResponseBase:
+    """The submission slip (PDF endpoint: 200, or 202 `{"job"}` while it is
+    made); 409 for a draft or once received."""
+    protocol = protocol_slip_get_for(user=request.user, pk=protocol_id)
+    state = protocol_slip_get_or_start(protocol=protocol, user=request.user)
+    return document_answer(request, SLIP, protocol, state)

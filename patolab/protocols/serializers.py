@@ -53,7 +53,9 @@ def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
         "presumptive_diagnosis": protocol.presumptive_diagnosis,
         "clinical_history": protocol.clinical_history,
         "sample_description": protocol.sample_description,
-        "sampling_date": protocol.sampling_date.isoformat(),
+        "sampling_date": (
+            protocol.sampling_date.isoformat() if protocol.sampling_date else None
+        ),
         "academic_interest": protocol.academic_interest,
         "technique": protocol.technique,
         "sampling_site": protocol.sampling_site,
@@ -67,6 +69,10 @@ def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
         "report_sent_at": _iso(protocol.report_sent_at),
         "reception": reception_to_dict(protocol),
         "label_url": f"/api/v1/protocols/{protocol.pk}/label.pdf" if received else None,
+        # The submission slip, printable between submission and reception.
+        "slip_url": f"/api/v1/protocols/{protocol.pk}/slip.pdf"
+        if protocol.status == "submitted"
+        else None,
         "report": protocol_latest_report(protocol),
     }
 

@@ -224,7 +224,12 @@ def protocol_save_draft(
         _check_owner(protocol=protocol, user=created_by)
         protocol = Protocol.objects.select_for_update().get(pk=protocol.pk)
         _assert_draft(protocol)
-        data = {**data, "analysis_type": protocol.analysis_type}
+        # Fields not given keep their value (a PATCH changes only what it sends).
+        data = {
+            **_editable_data(protocol),
+            **data,
+            "analysis_type": protocol.analysis_type,
+        }
     clean = protocol_validate_submission(data, draft=True)
     if protocol is None:
         protocol = Protocol(

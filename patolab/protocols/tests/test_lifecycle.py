@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 
 from patolab.core.errors import Conflict
 from patolab.notifications.models import EmailLog
@@ -199,3 +200,47 @@ def test_reports_list_search_ignores_accents(login, vet_owner, technician, patho
         .content.decode()
     )
     assert "Ñandú" in html
+
+
+def test_api_draft_patch_submit_and_cancel(api, vet_owner, vet_other):
+    client = api(vet_owner)
+    created = client.post(
+        "/api/v1/protocols",
+        {"analysis_type": "histopathology", "animal_name": "Luna", "draft": True},
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["status"] == "draft"
+    assert body["temporary_code"] is None
+    assert body["sampling_date"] is None
+    pk = body["id"]
+    # Incomplete: every missing field named in one 400, nothing changes.
+    refused = client.post(f"/api/v1/protocols/{pk}/submit")
+    assert refused.status_code == 400
+    assert {"species", "sampling_date", "material_submitted"} <= set(
+        refused.json()["errors"]
+    )
+    patched = client.patch(
+        f"/api/v1/protocols/{pk}",
+        {
+            "species": "Canino",
+            "sampling_date": timezone.localdate().isoformat(),
+            "material_submitted": "Nódulo",
+        },
+    )
+    assert patched.status_code == 200, patched.content
+    # Another vet cannot see it (404), let alone submit it.
+    assert api(vet_other).post(f"/api/v1/protocols/{pk}/submit").status_code == 404
+    submitted = client.post(f"/api/v1/protocols/{pk}/submit")
+    assert submitted.status_code == 200, submitted.content
+    assert submitted.json()["status"] == "submitted"
+    assert submitted.json()["slip_url"] == f"/api/v1/protocols/{pk}/slip.pdf"
+    assert client.patch(f"/api/v1/protocols/{pk}", {"age": "3"}).status_code == 409
+    # The slip: a PDF endpoint (202 + job while it is made).
+    slip = client.get(f"/api/v1/protocols/{pk}/slip.pdf")
+    assert slip.status_code == 202
+    assert slip["Retry-After"]
+    cancelled = client.post(f"/api/v1/protocols/{pk}/cancel", {"reason": "Error"})
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert client.post(f"/api/v1/protocols/{pk}/cancel").status_code == 409
