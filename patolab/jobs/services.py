@@ -70,17 +70,23 @@ def job_start(
     # Insert first: the partial unique constraint on active (kind, target)
     # refuses a second active job, and the active one is returned then. That
     # is one savepoint (a refused INSERT must not abort the caller's
-    # transaction) and no "is one active?" query on the common path.
-    try:
-        with transaction.atomic():
-            job = Job.objects.create(**fields)
-    except IntegrityError:
-        existing = job_active_for(kind=kind, target=key) if key else None
-        if existing is None:
-            raise
-        return existing
-    _send_on_commit(job=job)
-    return job
+    # transaction) and no "is one active?" query on the common path. The
+    # active job may finish between the refused INSERT and the lookup: then
+    # the INSERT is tried again (it can succeed now).
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                job = Job.objects.create(**fields)
+        except IntegrityError:
+            existing = job_active_for(kind=kind, target=key) if key else None
+            if existing is not None:
+                return existing
+            if not key or attempt == 2:
+                raise
+            continue
+        _send_on_commit(job=job)
+        return job
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _send_on_commit(*, job: Job) -> None:
