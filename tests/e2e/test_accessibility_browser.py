@@ -74,6 +74,7 @@ def pages_for(username: str) -> list[str]:
             *common,
             "/protocolos/recepcion/",
             "/protocolos/recepcion/?code=TMP-XX-00000000-000",
+            "/protocolos/recepcion/lote/",
             "/protocolos/recepcion/pendientes/",
             "/protocolos/recepcion/historial/",
             f"/protocolos/{submitted.pk}/recibir/",
