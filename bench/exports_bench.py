@@ -165,6 +165,37 @@ def line(name: str, values: list[float], unit: str, target: str) -> None:
     )
 
 
+def writer_only() -> None:
+    """Same-run reference without the database: the writers alone on ROWS
+    synthetic rows of the protocol columns (CPU share of the machine now)."""
+    from datetime import date, datetime
+    from decimal import Decimal  # noqa: F401
+
+    from django.utils import translation
+
+    from patolab.exports.datasets import PROTOCOL_COLUMNS
+    from patolab.exports.writers import write_csv, write_xlsx
+
+    when = datetime(2031, 1, 5, 10, 30)
+    row = (
+        "HP 31/00042", "TMP-HP-20310104-001", "Histopatología", "Informe enviado",
+        "María Eugenia López Núñez", "MP 3876", "City Bell", "Canino",
+        "Ovejero alemán", "Hembra", "7 años", "Pichón 42", "José Pérez",
+        date(2030, 12, 31), when, when, when, when, 5.0, "No", "Enviado",
+        "Mastocitoma cutáneo grado II (Patnaik), márgenes libres", "OT-2031-0042",
+    )  # fmt: skip
+    with translation.override("es-ar"):
+        for name, write in (("CSV", write_csv), ("XLSX", write_xlsx)):
+            with tempfile.TemporaryFile() as out:
+                t0 = time.perf_counter()
+                write(out, PROTOCOL_COLUMNS, (row for _ in range(ROWS)))
+                elapsed = time.perf_counter() - t0
+            print(
+                f"  reference: {name} writer alone, {ROWS:,} synthetic rows,"
+                f" no database: {elapsed:.2f} s"
+            )
+
+
 def main() -> int:
     setup_django()
     from django.db import connection
@@ -227,6 +258,7 @@ def main() -> int:
                 f"  reference: fetch the {fetched:,} rows with one plain query"
                 f" {time.perf_counter() - t0:.2f} s"
             )
+        writer_only()
     finally:
         cleanup(tag)
     print(f"  load average after: {os.getloadavg()}  (rows deleted)")
