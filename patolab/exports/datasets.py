@@ -51,7 +51,7 @@ LAB_TZ = ZoneInfo(settings.TIME_ZONE)
 
 
 @dataclass(frozen=True)
-class Dataset:
+class DatasetSpec:
     name: str
     title: str
     filter_form: type[forms.Form]
@@ -59,10 +59,10 @@ class Dataset:
     aliases: dict[str, str]
 
 
-def _dataset(name: str) -> Dataset:
+def _dataset(name: str) -> DatasetSpec:
     if name == "protocols":
-        return Dataset("protocols", _("Protocolos"), ProtocolFilterForm, {})
-    return Dataset(
+        return DatasetSpec("protocols", _("Protocolos"), ProtocolFilterForm, {})
+    return DatasetSpec(
         "workorders",
         _("Órdenes de trabajo"),
         WorkOrderFilterForm,

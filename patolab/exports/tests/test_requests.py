@@ -130,3 +130,13 @@ def test_every_filter_of_the_protocol_list_is_accepted_and_stored_as_json(
     }
     unticked = export_request(user=admin, format="csv", filters={"overdue": ""})
     assert unticked.params["filters"] == {}
+
+
+def test_setup_periodic_tasks_declares_the_hourly_export_cleanup(db):
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    call_command("setup_periodic_tasks")
+    task = PeriodicTask.objects.get(task="patolab.exports.cleanup")
+    assert task.enabled
+    assert (task.interval.every, task.interval.period) == (3600, "seconds")
