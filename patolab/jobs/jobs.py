@@ -12,8 +12,10 @@ from .models import Job
 from .registry import register
 from .services import RETRY_MANY_KIND, Progress, jobs_retry_many_run
 
+SELFTEST = "system.selftest"
 
-@register("system.selftest", queue="default", title=gettext_noop("Prueba de workers"))
+
+@register(SELFTEST, queue="default", title=gettext_noop("Prueba de workers"))
 def selftest(job: Job, progress: Progress) -> dict[str, Any]:
     """Sleep in steps with progress: proves a worker picks up and finishes jobs."""
     steps = max(1, min(int(job.params.get("steps", 5)), 600))

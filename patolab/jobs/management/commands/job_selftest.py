@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from patolab.jobs.jobs import SELFTEST
 from patolab.jobs.models import Job, JobState
 from patolab.jobs.services import job_start
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
             job = job_start(
-                kind="system.selftest",
+                kind=SELFTEST,
                 params={"steps": options["steps"], "delay": options["delay"]},
             )
         self.stdout.write(f"job {job.pk} queued")
