@@ -29,14 +29,15 @@ def broker(request, settings, tmp_path):
         yield settings.CELERY_BROKER_URL
         return
     url = f"sqla+sqlite:///{tmp_path / 'embedded-broker.sqlite3'}"
-    saved = app.conf.broker_url
-    app.conf.broker_url = url
+    keys = ("broker_url", "broker_read_url", "broker_write_url")
+    saved = {key: app.conf[key] for key in keys}
+    app.conf.update(dict.fromkeys(keys, url))
     app._pool = None  # connections are pooled per broker URL
     app.amqp._producer_pool = None
     try:
         yield url
     finally:
-        app.conf.broker_url = saved
+        app.conf.update(saved)
         app._pool = None
         app.amqp._producer_pool = None
 
