@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -236,6 +237,22 @@ def celery_worker(
     _started["worker"] = _session_worker
     _set_consuming(_session_worker, True)
     return _session_worker
+
+
+@pytest.fixture
+def worker_paused(celery_worker: Any) -> Callable[[], Any]:
+    """`with worker_paused():` the real worker takes no message, so requests
+    that must race each other all happen before any job can finish."""
+
+    @contextmanager
+    def paused() -> Iterator[None]:
+        _set_consuming(celery_worker, False)
+        try:
+            yield
+        finally:
+            _set_consuming(celery_worker, True)
+
+    return paused
 
 
 def database_url_for_subprocess() -> str:
