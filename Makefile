@@ -25,8 +25,9 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 run: messages migrate
+	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py setup_periodic_tasks
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --force
 	@$(BIN)/python scripts/banner.py
 	PORT=$(PORT) $(BIN)/honcho --no-colour -f Procfile start
 

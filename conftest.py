@@ -350,6 +350,72 @@ def worker_process(
         worker.stop()
 
 
+@dataclass
+class WebProcess:
+    """The production web server (gunicorn, as `make run` starts it)."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> WorkerProcess:
+        worker = WorkerProcess(proc=self.proc, log=self.log)
+        worker.stop()
+        return worker
+
+
+@pytest.fixture
+def web_process(
+    transactional_db: None, tmp_path: Path
+) -> Iterator[Callable[..., WebProcess]]:
+    """Factory: start gunicorn (config/gunicorn.py) on a free port against the test
+    database; waits until it answers."""
+    started: list[WebProcess] = []
+
+    def start(name: str = "web", *, workers: int = 1, **env: str) -> WebProcess:
+        port = free_port()
+        env.setdefault("WEB_ACCESS_LOG", "")
+        log = tmp_path / f"{name}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(  # noqa: S603
+                [
+                    str(Path(sys.executable).with_name("gunicorn")),
+                    "config.wsgi",
+                    "-c",
+                    "config/gunicorn.py",
+                    "--workers",
+                    str(workers),
+                ],
+                cwd=ROOT,
+                env=subprocess_env(PORT=str(port), **env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        web = WebProcess(proc=proc, log=log, port=port)
+        started.append(web)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"gunicorn did not start:\n{log.read_text()[-3000:]}"
+                    ) from None
+                time.sleep(0.2)
+        return web
+
+    yield start
+    for web in started:
+        web.stop()
+
+
 def wait_until(
     predicate: Callable[[], Any], timeout: float = 30, interval: float = 0.1
 ) -> Any:

@@ -8,6 +8,7 @@ but Python. Every variable is documented in README.md and `.env.example`.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -126,14 +127,37 @@ def parse_email_url(url: str) -> dict[str, object]:
 
 
 # ---------------------------------------------------------------------------
-# Core
+# Core. Safe by default: DEBUG only when set explicitly, never a public key.
 # ---------------------------------------------------------------------------
-DEBUG = env_bool("DEBUG", default=True)
-SECRET_KEY = env_str("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
-    SECRET_KEY = "patolab-insecure-development-key-do-not-use-in-production"  # noqa: S105
+DEBUG = env_bool("DEBUG", default=False)
+
+
+def generated_secret_key(path: Path) -> str:
+    """The key kept in the var folder, created on first start (owner-only file).
+
+    For a single machine without SECRET_KEY: every process of `make run` (web,
+    worker, beat) reads the same file, so signed links stay valid across them
+    and across restarts. A fleet sets SECRET_KEY (or SECRET_KEY_FILE) instead.
+    """
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    try:
+        # O_EXCL: two processes starting at once agree on the first key written.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+SECRET_KEY = env_str("SECRET_KEY", "") or generated_secret_key(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
@@ -155,6 +179,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_celery_beat",
+    "axes",
+    "csp",
     "patolab.core",
     "patolab.accounts",
     "patolab.jobs",
@@ -172,6 +198,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body or touches the database with the query.
+    "patolab.core.middleware.RequestGuardMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "patolab.core.middleware.PreferredLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -180,6 +209,9 @@ MIDDLEWARE = [
     "patolab.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a lockout signalled by the axes backend into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # ---------------------------------------------------------------------------
@@ -248,6 +280,23 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------------------
+# Cache: shared by every web process (login and e-mail throttling counters).
+# CACHE_URL=redis://host:6379/1 for a fleet; unset: files under the var folder.
+# ---------------------------------------------------------------------------
+CACHE_URL = env_str("CACHE_URL", "")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+    }
+    if CACHE_URL.startswith(("redis://", "rediss://"))
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+    }
+}
+
+# ---------------------------------------------------------------------------
 # Auth
 # ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -263,7 +312,36 @@ if env_bool("FAST_PASSWORD_HASHER", default=False):
     # Tests only: MD5 makes creating personas cheap.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30)
+# The token endpoint never mints without bound: past this many live tokens a user's
+# oldest token is revoked when a new one is issued.
+API_TOKENS_MAX_PER_USER = env_int("API_TOKENS_MAX_PER_USER", 10)
 EMAIL_VERIFICATION_HOURS = 24
+# Password-reset and verification e-mails: at most this many per address and per
+# client address within the window (seconds); more requests get the same answer
+# and send nothing.
+ACCOUNT_EMAILS_PER_ADDRESS = env_int("ACCOUNT_EMAILS_PER_ADDRESS", 3)
+ACCOUNT_EMAILS_PER_CLIENT = env_int("ACCOUNT_EMAILS_PER_CLIENT", 10)
+ACCOUNT_EMAILS_WINDOW_SECONDS = env_int("ACCOUNT_EMAILS_WINDOW_SECONDS", 3600)
+
+# Login throttling (django-axes, https://django-axes.readthedocs.io/): the web
+# login, the admin login and the API token endpoint all authenticate through
+# the axes backend. A username or a client address with LOGIN_FAILURE_LIMIT
+# failures is locked out for LOGIN_LOCKOUT_MINUTES (or until an admin deletes
+# the attempt in the admin, or the user resets the password).
+AUTHENTICATION_BACKENDS = [
+    "patolab.accounts.backends.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "patolab.accounts.throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "patolab.accounts.throttling.client_ip"
+# Behind N reverse proxies that append to X-Forwarded-For, the client address is
+# the N-th entry from the right; 0 (default) trusts only the socket's address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_VERBOSE = False
 
 # ---------------------------------------------------------------------------
 # i18n: Spanish (Argentina) first, English available
@@ -283,9 +361,52 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Static files are served by the web process itself (WhiteNoise, compressed and
+# cached; `manage.py collectstatic` fills STATIC_ROOT, `make run` does it).
+STATIC_STORAGE = {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}
+
+
+def parse_storage_url(url: str) -> dict[str, object]:
+    """`s3://bucket/prefix?endpoint_url=…&region=…` (S3 or any S3-compatible
+    server, via django-storages) or `file:///path`. Credentials come from the
+    usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or an instance role)."""
+    parts = urlsplit(url)
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    if parts.scheme == "s3":
+        options: dict[str, object] = {
+            "bucket_name": parts.hostname or "",
+            "location": parts.path.strip("/"),
+            # Files are only ever served through permission-checked views.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": True,
+        }
+        if "endpoint_url" in query:
+            options["endpoint_url"] = query["endpoint_url"]
+        if "region" in query:
+            options["region_name"] = query["region"]
+        if not options["bucket_name"]:
+            raise ImproperlyConfigured("STORAGE_URL needs a bucket: s3://bucket/")
+        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    if parts.scheme == "file":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": parts.path},
+        }
+    raise ImproperlyConfigured(f"STORAGE_URL scheme not supported: {parts.scheme!r}")
+
+
+STORAGE_URL = env_str("STORAGE_URL", "")
+if not STORAGE_URL and env_str("AWS_STORAGE_BUCKET_NAME", ""):
+    # django-storages' own AWS_* settings (AWS_S3_ENDPOINT_URL, AWS_S3_REGION_NAME…).
+    STORAGE_URL = "s3://" + env_str("AWS_STORAGE_BUCKET_NAME")
+    AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL", "") or None
+    AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "") or None
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "default": parse_storage_url(STORAGE_URL)
+    if STORAGE_URL
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": STATIC_STORAGE,
 }
 
 # ---------------------------------------------------------------------------
@@ -378,12 +499,57 @@ WORKER_PRESENCE_SECONDS = env_int("WORKER_PRESENCE_SECONDS", 10)
 EXPORTS_EXPIRY_DAYS = env_int("EXPORTS_EXPIRY_DAYS", 7)
 
 # ---------------------------------------------------------------------------
-# Security for production (DEBUG off)
+# HTTP security (https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/)
+# Production behind TLS: SITE_URL=https://…, SECURE_SSL_REDIRECT=true,
+# SECURE_HSTS_SECONDS=31536000 and, behind a proxy that terminates TLS,
+# SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto (`manage.py check --deploy` passes
+# with that configuration; README "Production").
 # ---------------------------------------------------------------------------
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+HTTPS = SITE_URL.startswith("https://")
+# Secure cookies follow the site's scheme: on the plain-HTTP loopback of
+# `make run` a Secure cookie would never come back and nobody could log in.
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+_proxy_header = env_str("SECURE_PROXY_SSL_HEADER", "")
+if _proxy_header:
+    # "X-Forwarded-Proto" (the value meaning HTTPS is "https").
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _proxy_header.upper().replace("-", "_"),
+        "https",
+    )
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", [])
+
+# Content-Security-Policy (django-csp, https://django-csp.readthedocs.io/).
+# Everything is served from our origin; inline style attributes are allowed
+# (templates use a few), inline scripts are not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Request size limits, enforced from Content-Length before the body is read
+# (RequestGuardMiddleware answers 413). Uploads may be larger than other bodies.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 2_621_440)
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 LOGGING = {
     "version": 1,

@@ -20,5 +20,7 @@ class TokenOut(Schema):
 @router.post("/token", auth=None, response=TokenOut, url_name="auth_token")
 def auth_token(request: HttpRequest, payload: TokenIn) -> dict[str, str]:
     return {
-        "token": api_token_create(username=payload.username, password=payload.password)
+        "token": api_token_create(
+            username=payload.username, password=payload.password, request=request
+        )
     }

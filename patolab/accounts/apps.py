@@ -6,3 +6,8 @@ class AccountsConfig(AppConfig):
     name = "patolab.accounts"
     verbose_name = _("Cuentas")
     label = "accounts"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()

@@ -12,6 +12,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -28,20 +29,75 @@ class InvalidCredentials(DomainError):
     code = "invalid_credentials"
 
 
-def api_token_create(*, username: str, password: str) -> str:
+class LockedOut(DomainError):
+    status_code = 429
+    code = "locked_out"
+
+
+def api_token_create(
+    *, username: str, password: str, request: HttpRequest | None = None
+) -> str:
     """Check credentials and return a new bearer token (only its hash is stored).
 
-    Side effects: one ApiToken row. Raises InvalidCredentials (401)."""
-    user = authenticate(username=username, password=password)
+    Authenticates through django-axes like the web and admin logins, so failures
+    count towards the same lockout. A user keeps at most API_TOKENS_MAX_PER_USER
+    live tokens: issuing one more revokes the oldest (no unlimited minting).
+
+    Side effects: one ApiToken row, maybe one deleted. Raises InvalidCredentials
+    (401), LockedOut (429) or ValidationFailed (400, a NUL byte)."""
+    if "\x00" in username or "\x00" in password:
+        raise ValidationFailed(
+            _("La solicitud contiene caracteres no permitidos."),
+            code="invalid_characters",
+        )
+    user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
+        if request is not None and getattr(request, "axes_locked_out", False):
+            from .throttling import lockout_message
+
+            raise LockedOut(lockout_message())
         raise InvalidCredentials(_("Usuario o contraseña incorrectos."))
     key = secrets.token_urlsafe(32)
-    ApiToken.objects.create(
-        user=user,
-        key_hash=ApiToken.hash_key(key),
-        expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS),
-    )
+    now = timezone.now()
+    with transaction.atomic():
+        ApiToken.objects.create(
+            user=user,
+            key_hash=ApiToken.hash_key(key),
+            expires_at=now + timedelta(days=settings.API_TOKEN_TTL_DAYS),
+        )
+        keep = list(
+            ApiToken.objects.filter(user=user, expires_at__gt=now)
+            .order_by("-created_at", "-pk")
+            .values_list("pk", flat=True)[: settings.API_TOKENS_MAX_PER_USER]
+        )
+        ApiToken.objects.filter(user=user).exclude(pk__in=keep).delete()
     return key
+
+
+def api_token_list_for(*, user: User) -> list[ApiToken]:
+    """The user's live tokens, newest first (hashes only; keys are never kept)."""
+    return list(
+        ApiToken.objects.filter(user=user, expires_at__gt=timezone.now()).order_by(
+            "-created_at"
+        )
+    )
+
+
+def api_token_revoke(*, token_id: int, user: User) -> bool:
+    """Revoke one token. Its owner may revoke it, and so may an admin; anyone else
+    gets False, exactly as for a token that does not exist (no enumeration)."""
+    tokens = ApiToken.objects.filter(pk=token_id)
+    if not user.is_admin_role:
+        tokens = tokens.filter(user=user)
+    deleted, _detail = tokens.delete()
+    return deleted > 0
+
+
+def api_tokens_revoke_all(*, user_id: int) -> int:
+    """Revoke every token of a user (password changed, account disabled).
+    Returns how many were revoked."""
+    deleted, _detail = ApiToken.objects.filter(user_id=user_id).delete()
+    return deleted
 
 
 def api_token_authenticate(*, key: str) -> User | None:

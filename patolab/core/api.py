@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -17,10 +23,14 @@ from ninja.security import HttpBearer, SessionAuth
 from patolab.accounts.models import User
 from patolab.accounts.services import api_token_authenticate
 
-from .errors import DomainError
+from .errors import DomainError, ValidationFailed
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 200
+# Pages past this are refused (400) before they reach the database as an OFFSET
+# (a huge page number overflowed PostgreSQL's bigint: a 500).
+MAX_PAGE = 1_000_000
+logger = logging.getLogger(__name__)
 
 
 class BearerAuth(HttpBearer):
@@ -131,6 +141,47 @@ def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
             error_body(str(exc), code.get(exc.status_code, "error")),
         )
 
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return respond(
+            request,
+            413,
+            error_body(
+                _("El cuerpo de la solicitud es demasiado grande."), "too_large"
+            ),
+        )
+
+    @api.exception_handler(SuspiciousOperation)
+    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        return respond(request, 400, error_body(_("Solicitud inválida."), "invalid"))
+
+    @api.exception_handler(DataError)
+    def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+        # Input the database cannot store (a NUL byte, a number out of range)
+        # that got past validation: still bad input, never a 500.
+        logger.warning("API input refused by the database: %s", exc)
+        return respond(
+            request,
+            400,
+            error_body(
+                _("Los datos contienen caracteres o valores no permitidos."),
+                "invalid",
+            ),
+        )
+
+    @api.exception_handler(Exception)
+    def on_bug(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A real bug: the traceback goes to the log, never to the client (also
+        # with DEBUG on, where django-ninja would answer with the traceback).
+        logger.error(
+            "unhandled API error in %s %s", request.method, request.path, exc_info=exc
+        )
+        return respond(
+            request,
+            500,
+            error_body(_("Error interno. Intente nuevamente."), "server_error"),
+        )
+
     return api
 
 
@@ -144,7 +195,11 @@ def paginate(
 ) -> dict[str, Any]:
     """API.md list envelope: `{"count", "next", "previous", "results"}`."""
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    page = max(1, page)
+    if not 1 <= page <= MAX_PAGE:
+        raise ValidationFailed(
+            _("Número de página fuera de rango (1 a %(max)s).") % {"max": MAX_PAGE},
+            errors={"page": [_("Número de página fuera de rango.")]},
+        )
     count = queryset.count()
     start = (page - 1) * page_size
     items = list(queryset[start : start + page_size])
