@@ -40,6 +40,15 @@ def _media_root(settings: Any, tmp_path: Path) -> Path:
     return media
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Throttling counters live in the cache: every test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    return
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _close_stray_connections(
     django_db_setup: None, django_db_blocker: Any

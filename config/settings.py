@@ -433,7 +433,16 @@ DEFAULT_FROM_EMAIL = env_str(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 globals().update(parse_email_url(env_str("EMAIL_URL", "consolemail://")))
-EMAIL_MAX_RETRIES = env_int("EMAIL_MAX_RETRIES", 8)
+# Transient SMTP failures (4xx, connection refused, timeouts) are retried with
+# capped backoff (CELERY_RETRY_BACKOFF_MAX) for this long, like an MTA's queue
+# lifetime; 5xx answers fail at once. EMAIL_MAX_RETRIES > 0 also caps attempts.
+EMAIL_RETRY_FOR_SECONDS = env_int("EMAIL_RETRY_FOR_SECONDS", 48 * 3600)
+EMAIL_MAX_RETRIES = env_int("EMAIL_MAX_RETRIES", 0)
+# A row in `sending` whose heartbeat is this old lost its worker and is retaken;
+# the sweeper runs every EMAIL_SWEEP_EVERY_SECONDS (so: within a minute).
+EMAIL_SENDING_STALE_SECONDS = env_int("EMAIL_SENDING_STALE_SECONDS", 30)
+EMAIL_QUEUED_STALE_SECONDS = env_int("EMAIL_QUEUED_STALE_SECONDS", 120)
+EMAIL_SWEEP_EVERY_SECONDS = env_int("EMAIL_SWEEP_EVERY_SECONDS", 20)
 
 # ---------------------------------------------------------------------------
 # Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html)
@@ -487,7 +496,11 @@ JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
 JOBS_STALE_RUNNING_SECONDS = env_int("JOBS_STALE_RUNNING_SECONDS", 60)
 JOBS_STUCK_QUEUED_SECONDS = env_int("JOBS_STUCK_QUEUED_SECONDS", 120)
 JOBS_SWEEP_EVERY_SECONDS = env_int("JOBS_SWEEP_EVERY_SECONDS", 30)
+# A job whose run dies (its worker killed: OOM, segfault) this many times is
+# failed instead of re-sent; admins retry it from the monitor.
 JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
+# One JSON line per job state change (logger `patolab.jobs.events`).
+JOBS_LOG_JSON = env_bool("JOBS_LOG_JSON", default=False)
 # Extra modules that register job kinds (used by the test-suite's test kinds).
 JOBS_EXTRA_MODULES = env_list("PATOLAB_JOB_MODULES", [])
 WORKER_PRESENCE_SECONDS = env_int("WORKER_PRESENCE_SECONDS", 10)
@@ -555,9 +568,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "bare": {"format": "%(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "json_lines": {"class": "logging.StreamHandler", "formatter": "bare"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # JOBS_LOG_JSON: job state changes as bare JSON lines, for a log shipper.
+        "patolab.jobs.events": {
+            "handlers": ["json_lines"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
 }

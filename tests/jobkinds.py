@@ -53,3 +53,13 @@ def effect(job: Job, progress: Progress) -> dict[str, Any]:
         log.write(f"{job.pk}\n")
     progress(steps + 1, steps + 1)
     return {"effect": "done"}
+
+
+@register("test.poison", max_attempts=10)
+def poison(job: Job, progress: Progress) -> dict[str, Any]:
+    """Kills the process running it (like a segfault or the OOM killer), every
+    time it is claimed."""
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+    return {}

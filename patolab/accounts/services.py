@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from patolab.core.errors import DomainError, ValidationFailed
 
 from .models import ApiToken, Role, User, Veterinarian
+from .throttling import allow_account_email
 
 
 class InvalidCredentials(DomainError):
@@ -216,11 +217,21 @@ def email_verification_url(*, user: User) -> str:
 
 
 def veterinarian_register(
-    *, username: str, full_name: str, email: str, password: str
-) -> Veterinarian:
+    *,
+    username: str,
+    full_name: str,
+    email: str,
+    password: str,
+    client: str | None = None,
+) -> Veterinarian | None:
     """Self-registration: an inactive veterinarian account plus a verification
-    e-mail. Raises ValidationFailed (nothing written) for a taken username or
-    address, or a weak password.
+    e-mail. Raises ValidationFailed (nothing written) for a taken username or a
+    weak password.
+
+    An address that already has an account is not revealed: nothing is created,
+    None is returned (callers answer exactly as for a new account) and the
+    address gets an e-mail saying it already has an account, with a reset link
+    (throttled like password resets, per address and per `client`).
 
     Side effects: User (inactive, unverified) + Veterinarian rows, one
     `account_verification` EmailLog sent after commit."""
@@ -238,18 +249,16 @@ def veterinarian_register(
         errors["full_name"] = [_("Este campo es obligatorio.")]
     if not email:
         errors["email"] = [_("Este campo es obligatorio.")]
-    elif User.objects.filter(email__iexact=email).exists():
-        errors["email"] = [
-            _(
-                "Ya existe una cuenta con ese e-mail. Si olvidó su contraseña, "
-                "puede restablecerla."
-            )
-        ]
     probe = User(username=username, email=email, first_name=full_name)
     if password_errors := _password_errors(password, probe):
         errors["password1"] = password_errors
     if errors:
         raise ValidationFailed(_("Revise los datos del formulario."), errors=errors)
+    existing = User.objects.filter(email__iexact=email).order_by("pk").first()
+    if existing is not None:
+        if allow_account_email(address=email, client=client):
+            emails.account_exists(user=existing, url=password_reset_url(user=existing))
+        return None
     try:
         with transaction.atomic():
             vet = veterinarian_create(
@@ -322,11 +331,14 @@ def account_verify(*, token: str) -> User:
     return user
 
 
-def account_verification_resend(*, email: str) -> None:
+def account_verification_resend(*, email: str, client: str | None = None) -> None:
     """Send a fresh verification link to an unverified account with that
-    address. Says nothing about whether one exists (no enumeration)."""
+    address. Says nothing about whether one exists (no enumeration); throttled
+    per address and per `client` (the caller's IP)."""
     from patolab.notifications import emails
 
+    if not allow_account_email(address=email, client=client):
+        return
     for user in User.objects.filter(
         email__iexact=email.strip(), email_verified=False, is_active=False
     ):
@@ -344,17 +356,18 @@ def password_reset_url(*, user: User) -> str:
     )
 
 
-def password_reset_request(*, email: str) -> None:
+def password_reset_request(*, email: str, client: str | None = None) -> None:
     """E-mail a reset link to each active account with that address (Django's
     token generator: single use, invalidated by a password change). An
     unverified account gets a new verification link instead. Never reveals
     whether the address exists: callers show the same page either way.
+    Throttled per address and per `client` (ACCOUNT_EMAILS_* settings).
 
     Side effects: at most one EmailLog per matching account, sent on commit."""
     from patolab.notifications import emails
 
     email = email.strip()
-    if not email:
+    if not email or not allow_account_email(address=email, client=client):
         return
     for user in User.objects.filter(email__iexact=email):
         if user.is_active and user.has_usable_password():

@@ -18,6 +18,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("perfil/", views.profile, name="profile"),
     path("preferencias/", views.preferences, name="preferences"),
+    path("tokens/<int:pk>/revocar/", views.token_revoke, name="token-revoke"),
     path("registro/", views.register, name="register"),
     path("registro/listo/", views.register_done, name="register-done"),
     path("verificar/reenviar/", views.verification_resend, name="verify-resend"),

@@ -4,15 +4,18 @@ and notification preferences. Thin: forms shape input, services decide."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from patolab.core.errors import ValidationFailed
 
@@ -28,11 +31,14 @@ from .services import (
     VerificationFailed,
     account_verification_resend,
     account_verify,
+    api_token_list_for,
+    api_token_revoke,
     password_reset_request,
     veterinarian_register,
     veterinarian_update_preferences,
     veterinarian_update_profile,
 )
+from .throttling import client_ip
 
 
 @require_http_methods(["GET", "POST"])
@@ -43,16 +49,19 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            vet = veterinarian_register(
+            veterinarian_register(
                 username=data["username"],
                 full_name=data["full_name"],
                 email=data["email"],
                 password=data["password1"],
+                client=client_ip(request),
             )
         except ValidationFailed as exc:
             add_service_errors(form, exc)
         else:
-            request.session["registered_email"] = vet.email
+            # The same answer whether the address already had an account or not
+            # (that owner gets an e-mail instead): registration reveals nothing.
+            request.session["registered_email"] = data["email"].strip().lower()
             return redirect("accounts:register-done")
     return render(request, "accounts/register.html", {"form": form})
 
@@ -86,7 +95,9 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 def verification_resend(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account_verification_resend(email=form.cleaned_data["email"])
+        account_verification_resend(
+            email=form.cleaned_data["email"], client=client_ip(request)
+        )
         messages.info(
             request,
             _(
@@ -102,7 +113,9 @@ def verification_resend(request: HttpRequest) -> HttpResponse:
 def password_reset(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        password_reset_request(email=form.cleaned_data["email"])
+        password_reset_request(
+            email=form.cleaned_data["email"], client=client_ip(request)
+        )
         # Same answer whether the address exists or not.
         return redirect("accounts:password-reset-done")
     return render(request, "accounts/password_reset.html", {"form": form})
@@ -113,11 +126,19 @@ def password_reset_done(request: HttpRequest) -> HttpResponse:
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    """Django's token check and SetPasswordForm; our templates and URLs."""
+    """Django's token check and SetPasswordForm; our templates and URLs. The
+    new password revokes the user's API tokens and clears their login lockout
+    (accounts.signals); the lockout of the address the reset came from is
+    cleared here."""
 
     template_name = "accounts/password_reset_confirm.html"
     form_class = NewPasswordForm
     success_url = reverse_lazy("accounts:password-reset-complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        axes_reset(ip=client_ip(self.request))
+        return response
 
 
 def password_reset_complete(request: HttpRequest) -> HttpResponse:
@@ -142,7 +163,11 @@ def profile(request: HttpRequest) -> HttpResponse:
     """A veterinarian edits (completes) their profile; other roles see theirs."""
     vet = getattr(request.user, "veterinarian", None)
     if vet is None:
-        return render(request, "accounts/profile.html", {"profile": None})
+        return render(
+            request,
+            "accounts/profile.html",
+            {"profile": None, "api_tokens": api_token_list_for(user=request.user)},
+        )
     form = ProfileForm(request.POST or None, instance=vet)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -165,7 +190,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/profile.html",
-        {"profile": vet, "form": form, "next": _safe_next(request) or ""},
+        {
+            "profile": vet,
+            "form": form,
+            "next": _safe_next(request) or "",
+            "api_tokens": api_token_list_for(user=request.user),
+        },
     )
 
 
@@ -192,3 +222,14 @@ def preferences(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Sus preferencias fueron guardadas."))
             return redirect("accounts:preferences")
     return render(request, "accounts/preferences.html", {"form": form, "profile": vet})
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke one of the user's own API tokens (admins: any, also in the admin).
+    Someone else's token is a 404, like one that does not exist."""
+    if not api_token_revoke(token_id=pk, user=request.user):
+        raise Http404
+    messages.success(request, _("El token fue revocado."))
+    return redirect("accounts:profile")

@@ -14,6 +14,7 @@ from django.core.exceptions import (
 )
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -39,6 +40,45 @@ class BearerAuth(HttpBearer):
         if user is not None:
             request.user = user
         return user
+
+
+class RoleBearerAuth(BearerAuth):
+    """Bearer auth that also requires one of `roles` (admins always pass), so a
+    wrong role is a 403 before the body is even parsed (no 400 first)."""
+
+    def __init__(self, roles: tuple[str, ...]) -> None:
+        super().__init__()
+        self.roles = roles
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = super().authenticate(request, token)
+        if user is not None:
+            require_api_role(user, self.roles)
+        return user
+
+
+class RoleSessionAuth(SessionAuth):
+    def __init__(self, roles: tuple[str, ...]) -> None:
+        super().__init__()
+        self.roles = roles
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user:
+            require_api_role(user, self.roles)
+        return user
+
+
+def require_api_role(user: Any, roles: tuple[str, ...]) -> None:
+    if user.is_superuser or user.role in roles or user.role == "admin":
+        return
+    raise PermissionDenied(_("Su rol no puede usar esta operación."))
+
+
+def role_auth(*roles: str) -> list[Any]:
+    """`auth=` for an endpoint limited to some roles: authentication and the role
+    check both run before the body is validated (API.md: 403 for a role)."""
+    return [RoleBearerAuth(tuple(roles)), RoleSessionAuth(tuple(roles))]
 
 
 def error_body(
@@ -84,8 +124,85 @@ def validation_errors(errors: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
     return out
 
 
-def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
-    api = NinjaAPI(
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string", "description": "Mensaje legible, en castellano."},
+        "code": {"type": "string", "description": "Código estable para máquinas."},
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "required": ["detail", "code", "errors"],
+}
+ERROR_DESCRIPTIONS = {
+    "400": "Datos inválidos (incluye bytes NUL y números fuera de rango).",
+    "401": "Sin autenticación o token inválido.",
+    "403": "El rol no permite la operación.",
+    "404": "No existe o no es suyo.",
+    "409": "Transición de estado inválida o conflicto.",
+    "413": "Cuerpo demasiado grande.",
+    "429": "Demasiados intentos fallidos: ingreso bloqueado.",
+}
+
+
+class PatolabApi(NinjaAPI):
+    """NinjaAPI whose OpenAPI document states every answer an operation can give:
+    the declared successes (`success_statuses`: 201, 202, a PDF's 200/202/304)
+    plus the error answers in the `{"detail", "code", "errors"}` format."""
+
+    # {(method, path): {status: description}} set by config/api.py.
+    success_statuses: dict[tuple[str, str], dict[str, str]] = {}
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = (
+            ERROR_SCHEMA
+        )
+        error_ref = {
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+            }
+        }
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                extra = self.success_statuses.get((method, path))
+                if extra:
+                    ok = responses.get("200")
+                    if "200" not in extra:
+                        responses.pop("200", None)
+                    for status, description in extra.items():
+                        responses[status] = (
+                            {**ok, "description": description}
+                            if ok and status in {"200", "201"}
+                            else {"description": description}
+                        )
+                for status in self.error_statuses(path, method, operation):
+                    responses.setdefault(
+                        status,
+                        {"description": ERROR_DESCRIPTIONS[status], **error_ref},
+                    )
+        return schema
+
+    @staticmethod
+    def error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
+        # Bad input, oversized bodies and objects that do not exist (or are not
+        # yours; referenced in the path, the query or the body): everywhere.
+        statuses = ["400", "404", "413"]
+        if operation.get("security"):
+            statuses += ["401", "403"]
+        if method in {"post", "patch", "put", "delete"}:
+            statuses.append("409")
+        if path.endswith("/auth/token"):
+            statuses += ["401", "429"]
+        return sorted(set(statuses))
+
+
+def build_api(*, title: str, version: str, description: str = "") -> PatolabApi:
+    api = PatolabApi(
         title=title,
         version=version,
         description=description,
@@ -149,6 +266,14 @@ def build_api(*, title: str, version: str, description: str = "") -> NinjaAPI:
             error_body(
                 _("El cuerpo de la solicitud es demasiado grande."), "too_large"
             ),
+        )
+
+    @api.exception_handler(MultiPartParserError)
+    def on_bad_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return respond(
+            request,
+            400,
+            error_body(_("El cuerpo de la solicitud no se puede leer."), "invalid"),
         )
 
     @api.exception_handler(SuspiciousOperation)

@@ -32,24 +32,53 @@ def check_broker() -> str:
     return "ok"
 
 
-def count_workers() -> int:
-    """Live workers: a broadcast ping where the broker supports it (a worker that
-    stopped consuming does not answer), presence rows otherwise."""
-    scheme = settings.CELERY_BROKER_URL.split(":", 1)[0].split("+", 1)[0]
-    if scheme in BROADCAST_SCHEMES:
-        try:
-            return len(current_app.control.ping(timeout=1.0) or [])
-        except Exception:
-            return 0
+def present_workers() -> int:
+    """Workers whose process is alive (presence rows, refreshed every
+    WORKER_PRESENCE_SECONDS by every worker on every broker)."""
     from patolab.jobs.models import WorkerPresence
 
     fresh = timezone.now() - timedelta(seconds=3 * settings.WORKER_PRESENCE_SECONDS)
-    return WorkerPresence.objects.filter(last_seen__gte=fresh).count()
+    try:
+        return WorkerPresence.objects.filter(last_seen__gte=fresh).count()
+    except Exception:
+        return 0
+
+
+def ping_workers(timeout: float) -> int:
+    try:
+        return len(current_app.control.ping(timeout=timeout) or [])
+    except Exception:
+        return 0
+
+
+def count_workers() -> tuple[int, str]:
+    """Live workers and a word for them: a broadcast ping where the broker
+    supports it (a worker that stopped consuming does not answer), presence rows
+    otherwise.
+
+    Right after a broker restart a worker is alive but still re-binding its
+    broadcast queue, and the first quick ping misses it: when presence rows say
+    workers are alive, ping again with a longer wait before answering, and call
+    the ones that still do not answer "starting" rather than gone."""
+    scheme = settings.CELERY_BROKER_URL.split(":", 1)[0].split("+", 1)[0]
+    if scheme not in BROADCAST_SCHEMES:
+        count = present_workers()
+        return count, "ok" if count else "none"
+    count = ping_workers(1.0)
+    if count:
+        return count, "ok"
+    if not present_workers():
+        return 0, "none"
+    count = ping_workers(3.0)
+    return (count, "ok") if count else (0, "starting")
 
 
 def up(request: HttpRequest) -> JsonResponse:
     body: dict[str, Any] = {"database": check_database(), "broker": check_broker()}
-    body["workers"] = count_workers() if body["broker"] == "ok" else 0
+    workers, state = count_workers() if body["broker"] == "ok" else (0, "none")
+    body["workers"] = workers
+    if state == "starting":
+        body["workers_state"] = "starting"
     failing = [name for name in ("database", "broker") if body[name] != "ok"]
     if body["workers"] < 1:
         failing.append("workers")

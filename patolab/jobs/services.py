@@ -6,6 +6,7 @@ message carries only the job id; the row holds state, progress, result and error
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -37,6 +38,7 @@ from .registry import JobKind, get_kind
 from .selectors import job_active_for, job_latest_for, target_key
 
 logger = logging.getLogger(__name__)
+events_logger = logging.getLogger("patolab.jobs.events")
 
 PROGRESS_MIN_INTERVAL = 0.5  # seconds between progress writes
 
@@ -121,6 +123,17 @@ def job_claim(*, job_id: str, task_id: str) -> Job | None:
     """
     now = timezone.now()
     stale = now - timedelta(seconds=2 * settings.JOBS_HEARTBEAT_SECONDS)
+    # A redelivery of a run that died (its worker was killed) counts against
+    # JOBS_MAX_ATTEMPTS: a job that kills its worker every time stops here.
+    if job_fail_poisoned(
+        jobs=Job.objects.filter(
+            pk=job_id,
+            celery_task_id=task_id,
+            state=JobState.RUNNING,
+            heartbeat_at__lt=stale,
+        )
+    ):
+        return None
     claimable = Q(state=JobState.QUEUED) | Q(
         state=JobState.RUNNING, heartbeat_at__lt=stale
     )
@@ -140,7 +153,63 @@ def job_claim(*, job_id: str, task_id: str) -> Job | None:
             "job %s not claimed by task %s (finished or owned)", job_id, task_id
         )
         return None
-    return Job.objects.get(pk=job_id)
+    job = Job.objects.get(pk=job_id)
+    job_event(job, "running")
+    return job
+
+
+def poisoned_message(attempts: int) -> str:
+    return _(
+        "El trabajo detuvo el worker %(n)s veces y no se reintenta "
+        "automáticamente. Revise el error y reinténtelo desde el monitor."
+    ) % {"n": attempts}
+
+
+def job_fail_poisoned(*, jobs: models.QuerySet[Job]) -> int:
+    """Fail the jobs of `jobs` (running ones whose run died) that already used
+    JOBS_MAX_ATTEMPTS, instead of sending them again. Returns how many."""
+    failed = 0
+    limit = settings.JOBS_MAX_ATTEMPTS
+    for job in jobs.filter(attempts__gte=limit):
+        updated = Job.objects.filter(
+            pk=job.pk, state=JobState.RUNNING, celery_task_id=job.celery_task_id
+        ).update(
+            state=JobState.FAILED,
+            error=poisoned_message(job.attempts),
+            finished_at=timezone.now(),
+        )
+        if updated:
+            failed += 1
+            job.state = JobState.FAILED
+            logger.error(
+                "job %s (%s) failed: killed its worker %s times",
+                job.pk,
+                job.kind,
+                job.attempts,
+            )
+            job_event(job, JobState.FAILED, error="worker lost")
+    return failed
+
+
+def job_event(job: Job, state: str, **extra: Any) -> None:
+    """One JSON line per job state change on the `patolab.jobs.events` logger
+    when JOBS_LOG_JSON is on (id, kind, queue, state, attempt, duration)."""
+    if not settings.JOBS_LOG_JSON:
+        return
+    started = job.started_at
+    event: dict[str, Any] = {
+        "event": "job",
+        "id": str(job.pk),
+        "kind": job.kind,
+        "queue": job.queue,
+        "state": str(state),
+        "attempt": job.attempts,
+        "duration": round((timezone.now() - started).total_seconds(), 3)
+        if started and state != JobState.RUNNING
+        else None,
+        **extra,
+    }
+    events_logger.info(json.dumps(event, default=str))
 
 
 def _owned(job: Job) -> models.QuerySet[Job]:
@@ -229,6 +298,7 @@ def job_execute(*, job: Job) -> Outcome:
             job_fail(job=job, error=_error_text(exc))
             return Outcome({**summary, "state": JobState.FAILED})
         delay = retry_delay(job.attempts)
+        job_event(job, "retrying", retry_in=round(delay, 2))
         _owned(job).update(
             state=JobState.QUEUED,
             error=_("Reintentando tras un error transitorio: %(error)s")
@@ -268,11 +338,15 @@ def job_succeed(*, job: Job, result: dict[str, Any] | None) -> None:
     }
     if job.progress_total:
         fields["progress_current"] = job.progress_total
-    _owned(job).update(**fields)
+    if _owned(job).update(**fields):
+        job_event(job, JobState.SUCCEEDED)
 
 
 def job_fail(*, job: Job, error: str) -> None:
-    _owned(job).update(state=JobState.FAILED, error=error, finished_at=timezone.now())
+    if _owned(job).update(
+        state=JobState.FAILED, error=error, finished_at=timezone.now()
+    ):
+        job_event(job, JobState.FAILED, error=error[:200])
 
 
 @transaction.atomic
@@ -323,7 +397,12 @@ def job_sweep() -> dict[str, int]:
         Q(state=JobState.QUEUED, queued_at__lt=stuck_before)
         | Q(state=JobState.RUNNING, heartbeat_at__lt=stale_before)
     ).values_list("pk", "state", "celery_task_id")
-    counts = {"requeued": 0, "recovered": 0}
+    counts = {"requeued": 0, "recovered": 0, "failed": 0}
+    # Running jobs whose worker died JOBS_MAX_ATTEMPTS times are failed, not
+    # re-sent: a job that crashes its worker must not be re-sent forever.
+    counts["failed"] = job_fail_poisoned(
+        jobs=Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=stale_before)
+    )
     for pk, state, old_task_id in candidates[:500]:
         task_id = str(uuid.uuid4())
         with transaction.atomic():
@@ -337,6 +416,7 @@ def job_sweep() -> dict[str, int]:
                 _send_on_commit(job=job)
                 counts["requeued" if state == JobState.QUEUED else "recovered"] += 1
                 logger.warning("job sweeper re-sent %s job %s", state, pk)
+                job_event(job, JobState.QUEUED, resent_from=state)
     return counts
 
 

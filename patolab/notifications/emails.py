@@ -237,6 +237,20 @@ def password_reset(*, user: User, url: str) -> EmailLog:
     )
 
 
+def account_exists(*, user: User, url: str) -> EmailLog:
+    """Someone tried to register with this address, which has an account: say
+    so to the owner only (the registration page answers as for a new account),
+    with a password-reset link."""
+    return email_queue(
+        kind=EmailKind.PASSWORD_RESET,
+        key=f"account_exists:user:{user.pk}:{_key_hash(url)}",
+        recipient=_user_recipient(user),
+        subject_template_dir="notifications/account_exists",
+        context={"user": user, "url": url},
+        related=f"user:{user.pk}",
+    )
+
+
 def daily_stats(*, user: User, figures: Mapping[str, Any], url: str) -> EmailLog:
     """The daily statistics summary for one admin. Once per (date, admin): the
     beat task running twice, or a recomputation, never mails again."""

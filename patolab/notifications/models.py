@@ -71,6 +71,9 @@ class EmailLog(models.Model):
         null=True, blank=True, verbose_name=_("próximo intento")
     )
     sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
+    # Transient failures are retried for EMAIL_RETRY_FOR_SECONDS from here (the
+    # last manual resend), or from `created_at` when empty.
+    retry_from = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("e-mail")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -21,7 +22,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,10 +36,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# A row in `sending` for longer than this lost its worker (DESIGN section 8).
-SENDING_STALE_AFTER = timedelta(minutes=5)
-# A queued row overdue by this much lost its broker message.
-QUEUED_STALE_AFTER = timedelta(minutes=2)
+
+
+def sending_stale_after() -> timedelta:
+    """A row in `sending` whose heartbeat is older than this lost its worker
+    (EMAIL_SENDING_STALE_SECONDS; a live send refreshes it every third of that)."""
+    return timedelta(seconds=settings.EMAIL_SENDING_STALE_SECONDS)
+
+
+def queued_stale_after() -> timedelta:
+    """A queued row overdue by this much lost its broker message."""
+    return timedelta(seconds=settings.EMAIL_QUEUED_STALE_SECONDS)
 
 
 class TransientSendError(Exception):
@@ -110,7 +118,7 @@ def email_log_claim(*, email_log_id: int) -> EmailLog | None:
             Q(status=EmailStatus.QUEUED)
             | Q(
                 status=EmailStatus.SENDING,
-                sending_started_at__lt=now - SENDING_STALE_AFTER,
+                sending_started_at__lt=now - sending_stale_after(),
             )
         )
         .update(
@@ -175,7 +183,8 @@ def email_log_deliver(*, email_log_id: int) -> Delivery:
         return Delivery(email_log_id=email_log_id, outcome="skipped")
     try:
         message = email_log_build_message(log=log)
-        message.send(fail_silently=False)
+        with SendingHeartbeat(log.pk):
+            message.send(fail_silently=False)
     except PermanentSendError as exc:
         error = str(exc)
         _finish(log, status=EmailStatus.FAILED, last_error=error)
@@ -185,7 +194,7 @@ def email_log_deliver(*, email_log_id: int) -> Delivery:
         if classify_smtp_error(exc) is PermanentSendError:
             _finish(log, status=EmailStatus.FAILED, last_error=error)
             return Delivery(email_log_id=log.pk, outcome="failed", error=error)
-        if log.attempts > settings.EMAIL_MAX_RETRIES:
+        if retries_exhausted(log):
             error = _("Se agotaron los reintentos. Último error: %(error)s") % {
                 "error": error
             }
@@ -212,6 +221,52 @@ def email_log_deliver(*, email_log_id: int) -> Delivery:
     return Delivery(email_log_id=log.pk, outcome="sent")
 
 
+def retries_exhausted(log: EmailLog) -> bool:
+    """A transient failure is retried until the row is EMAIL_RETRY_FOR_SECONDS
+    old (48 h by default, like an MTA's queue lifetime: a long SMTP outage loses
+    nothing), counted from its creation or its last manual resend; with
+    EMAIL_MAX_RETRIES > 0 also after that many attempts."""
+    started = log.retry_from or log.created_at
+    expired = timezone.now() - started >= timedelta(
+        seconds=settings.EMAIL_RETRY_FOR_SECONDS
+    )
+    limit = int(settings.EMAIL_MAX_RETRIES)
+    return expired or (limit > 0 and log.attempts > limit)
+
+
+class SendingHeartbeat:
+    """Keeps `sending_started_at` fresh while one SMTP conversation runs, so the
+    sweeper retakes a row within EMAIL_SENDING_STALE_SECONDS of its worker dying
+    but never while a slow send is still alive (which would send twice)."""
+
+    def __init__(self, email_log_id: int) -> None:
+        self.email_log_id = email_log_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, daemon=True, name=f"email-hb-{email_log_id}"
+        )
+
+    def __enter__(self) -> SendingHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        every = max(0.5, settings.EMAIL_SENDING_STALE_SECONDS / 3)
+        try:
+            while not self._stop.wait(every):
+                EmailLog.objects.filter(
+                    pk=self.email_log_id, status=EmailStatus.SENDING
+                ).update(sending_started_at=timezone.now())
+        except Exception:
+            logger.exception("heartbeat of email %s failed", self.email_log_id)
+        finally:
+            connection.close()
+
+
 # The delivery task, sent by name (as jobs are): this module never imports the
 # task module, which imports it.
 EMAIL_SEND_TASK = "patolab.notifications.email_send"
@@ -227,16 +282,20 @@ def email_log_enqueue(email_log_id: int) -> None:
 
 
 def email_log_sweep() -> dict[str, int]:
-    """Re-enqueue rows whose broker message was lost: `queued` and overdue by
-    2 min, or `sending` for more than 5 min (their worker died; they go back to
+    """Re-enqueue rows whose broker message was lost: `queued` rows due for more
+    than EMAIL_QUEUED_STALE_SECONDS, and rows in `sending` whose heartbeat
+    stopped EMAIL_SENDING_STALE_SECONDS ago (their worker died; they go back to
     `queued`). Each re-send bumps `next_attempt_at`, so a row is re-sent at most
-    once per threshold. Called by the beat task `patolab.notifications.sweep`."""
+    once per threshold. Called by the beat task `patolab.notifications.sweep`
+    (every EMAIL_SWEEP_EVERY_SECONDS)."""
     now = timezone.now()
+    sending_stale = sending_stale_after()
+    queued_stale = queued_stale_after()
     requeued = 0
     stuck_sending = list(
         EmailLog.objects.filter(
             status=EmailStatus.SENDING,
-            sending_started_at__lt=now - SENDING_STALE_AFTER,
+            sending_started_at__lt=now - sending_stale,
         ).values_list("pk", flat=True)[:500]
     )
     for pk in stuck_sending:
@@ -244,7 +303,7 @@ def email_log_sweep() -> dict[str, int]:
             if EmailLog.objects.filter(
                 pk=pk,
                 status=EmailStatus.SENDING,
-                sending_started_at__lt=now - SENDING_STALE_AFTER,
+                sending_started_at__lt=now - sending_stale,
             ).update(
                 status=EmailStatus.QUEUED,
                 next_attempt_at=now,
@@ -255,8 +314,8 @@ def email_log_sweep() -> dict[str, int]:
     overdue = list(
         EmailLog.objects.filter(status=EmailStatus.QUEUED)
         .filter(
-            Q(next_attempt_at__lt=now - QUEUED_STALE_AFTER)
-            | Q(next_attempt_at__isnull=True, created_at__lt=now - QUEUED_STALE_AFTER)
+            Q(next_attempt_at__lt=now - queued_stale)
+            | Q(next_attempt_at__isnull=True, created_at__lt=now - queued_stale)
         )
         .values_list("pk", flat=True)[:500]
     )
@@ -266,7 +325,7 @@ def email_log_sweep() -> dict[str, int]:
             if (
                 EmailLog.objects.filter(pk=pk, status=EmailStatus.QUEUED)
                 .filter(
-                    Q(next_attempt_at__lt=now - QUEUED_STALE_AFTER)
+                    Q(next_attempt_at__lt=now - queued_stale)
                     | Q(next_attempt_at__isnull=True)
                 )
                 .update(next_attempt_at=now)
@@ -281,8 +340,9 @@ def email_log_resend(*, log: EmailLog) -> bool:
     row in any other state. Side effects: status `queued`, attempts reset, one
     task sent on commit."""
     with transaction.atomic():
+        now = timezone.now()
         updated = EmailLog.objects.filter(pk=log.pk, status=EmailStatus.FAILED).update(
-            status=EmailStatus.QUEUED, attempts=0, next_attempt_at=timezone.now()
+            status=EmailStatus.QUEUED, attempts=0, next_attempt_at=now, retry_from=now
         )
         if updated:
             email_log_enqueue(log.pk)

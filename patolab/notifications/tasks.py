@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Task, shared_task
-from django.conf import settings
 
 from .services import email_log_deliver, email_log_sweep
 
@@ -17,12 +16,11 @@ from .services import email_log_deliver, email_log_sweep
 def email_send(self: Task[Any, Any], email_log_id: int) -> dict[str, Any]:
     """Deliver one EmailLog row. Safe to deliver twice: the row is claimed with a
     conditional UPDATE and a sent row is a no-op. Transient SMTP failures retry
-    with capped exponential backoff and jitter (the service computes the delay)."""
+    with capped exponential backoff and jitter; the service decides when to give
+    up (EMAIL_RETRY_FOR_SECONDS), so Celery's own retry count is unbounded."""
     result = email_log_deliver(email_log_id=email_log_id)
     if result.retry_in is not None:
-        raise self.retry(
-            countdown=result.retry_in, max_retries=settings.EMAIL_MAX_RETRIES
-        )
+        raise self.retry(countdown=result.retry_in, max_retries=None)
     return {"email": email_log_id, "outcome": result.outcome}
 
 

@@ -84,7 +84,7 @@ def test_sweeper_resends_stuck_queued_and_silent_running_jobs(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         counts = job_sweep()
 
-    assert counts == {"requeued": 1, "recovered": 1}
+    assert counts == {"requeued": 1, "recovered": 1, "failed": 0}
     assert len(callbacks) == 2
     for job in (stuck, dead):
         row = Job.objects.get(pk=job.pk)

@@ -46,7 +46,7 @@ SCHEDULES: list[dict[str, Any]] = [
     {
         "name": "Barrido de e-mails trabados",
         "task": "patolab.notifications.sweep",
-        "seconds": 60,
+        "seconds": settings.EMAIL_SWEEP_EVERY_SECONDS,
         "queue": "emails",
     },
     {
