@@ -12,6 +12,7 @@ from .services import email_log_deliver, email_log_sweep
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
+    max_retries=None,  # unbounded here: the service gives up by age
 )
 def email_send(self: Task[Any, Any], email_log_id: int) -> dict[str, Any]:
     """Deliver one EmailLog row. Safe to deliver twice: the row is claimed with a
@@ -20,7 +21,7 @@ def email_send(self: Task[Any, Any], email_log_id: int) -> dict[str, Any]:
     up (EMAIL_RETRY_FOR_SECONDS), so Celery's own retry count is unbounded."""
     result = email_log_deliver(email_log_id=email_log_id)
     if result.retry_in is not None:
-        raise self.retry(countdown=result.retry_in, max_retries=None)
+        raise self.retry(countdown=result.retry_in)
     return {"email": email_log_id, "outcome": result.outcome}
 
 
