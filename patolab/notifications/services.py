@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-
 def sending_stale_after() -> timedelta:
     """A row in `sending` whose heartbeat is older than this lost its worker
     (EMAIL_SENDING_STALE_SECONDS; a live send refreshes it every third of that)."""

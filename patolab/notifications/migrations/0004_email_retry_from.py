@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0002_email_next_attempt_at'),
+        ('notifications', '0003_spanish_verbose_names'),
     ]
 
     operations = [
