@@ -110,15 +110,11 @@ def test_admin_unlocks_from_the_admin(vet_owner, admin):
     listing = staff.get("/admin/axes/accessattempt/")
     assert listing.status_code == 200
     assert "vet_owner" in listing.content.decode()
-    response = staff.post(
-        "/admin/axes/accessattempt/",
-        {
-            "action": "delete_selected",
-            "_selected_action": [a.pk for a in attempts],
-            "post": "yes",
-        },
-    )
-    assert response.status_code == 302
+    for attempt in attempts:
+        response = staff.post(
+            f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"}
+        )
+        assert response.status_code == 302
     assert token_request("vet_owner", PASSWORD).status_code == 200
 
 
@@ -208,10 +204,10 @@ def test_admin_revokes_any_token_in_the_admin(api, vet_owner, admin):
     staff.force_login(admin)
     listing = staff.get("/admin/accounts/apitoken/")
     assert "vet_owner" in listing.content.decode()
-    staff.post(
-        "/admin/accounts/apitoken/",
-        {"action": "delete_selected", "_selected_action": [token.pk], "post": "yes"},
+    response = staff.post(
+        f"/admin/accounts/apitoken/{token.pk}/delete/", {"post": "yes"}
     )
+    assert response.status_code == 302
     assert client.get("/api/v1/protocols").status_code == 401
 
 
