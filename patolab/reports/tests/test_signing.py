@@ -376,3 +376,111 @@ def test_a_wrong_passphrase_is_a_clear_configuration_error(settings, tmp_path):
             signing_identity()
     finally:
         signing_identity.cache_clear()
+
+
+# ---------------------------------------------------------------- timestamps
+@pytest.fixture
+def local_tsa(tmp_path):
+    """A real RFC 3161 timestamp authority over HTTP on 127.0.0.1 (pyHanko's
+    test TSA behind http.server); yields its URL and its root certificate."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from asn1crypto import keys, tsp
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    now = dt.datetime.now(dt.UTC)
+    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TSA Root Test")])
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(root_name)
+        .issuer_name(root_name)
+        .public_key(root_key.public_key())
+        .serial_number(10)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(root_key, hashes.SHA256())
+    )
+    tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    tsa_cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TSA Test")]))
+        .issuer_name(root_name)
+        .public_key(tsa_key.public_key())
+        .serial_number(11)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    der = serialization.Encoding.DER
+    stamper = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(tsa_cert.public_bytes(der)),
+        tsa_key=keys.PrivateKeyInfo.load(
+            tsa_key.private_bytes(
+                der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        ),
+    )
+    requests = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            requests.append(self.headers["Content-Type"])
+            reply = stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    root_path = tmp_path / "tsa-root.pem"
+    root_path.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", root_path, requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_with_a_timestamp_authority_the_signature_carries_a_valid_timestamp(
+    demo_signing, settings, local_tsa, draft_report, pathologist, client
+):
+    url, tsa_root, requests = local_tsa
+    settings.SIGNING_TSA_URL = url
+    settings.SIGNING_TRUST_ROOTS = [str(tsa_root)]
+    signing_identity.cache_clear()
+    report = finalize(draft_report, pathologist)
+    # The token for the signature (plus, the first time in a process, one for
+    # pyHanko's size estimate of the signature container).
+    assert set(requests) == {"application/timestamp-query"}
+    assert len(requests) in (1, 2)
+    data = stored_bytes(report)
+    check = signature_check(data)
+    assert check.status == "valid"
+    assert check.timestamp is not None
+    assert check.timestamp_valid is True
+    assert abs((check.timestamp - check.signing_time).total_seconds()) < 60
+    assert ReportPdf.objects.get(report=report).timestamped is True
+
+    page_url = reverse("verify", kwargs={"verification_id": report.verification_id})
+    assert "Sí (RFC 3161)" in client.get(page_url).content.decode()
+    upload = io.BytesIO(data)
+    upload.name = "x.pdf"
+    body = client.post(f"/api/v1/verify/{report.verification_id}", {"file": upload})
+    sig = body.json()["upload"]["signature"]
+    assert sig["timestamp"]
+    assert sig["timestamp_valid"] is True
