@@ -166,8 +166,8 @@ def demo_identity_create(folder: Path, *, lab_name: str) -> None:
     the creation runs under an exclusive file lock."""
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
-    lock_path = folder / ".lock"
-    with open(lock_path, "a") as lock:
+    lock_fd = os.open(folder / ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(lock_fd, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (folder / DEMO_P12).exists():
             return
