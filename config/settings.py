@@ -237,6 +237,15 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 elif CACHE_URL:
     raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, got {CACHE_URL!r}")
+else:
+    # One machine: files under the var folder, shared by every process there
+    # (the login/e-mail throttling counters must be; sessions stay in the DB).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # django-auditlog (https://django-auditlog.readthedocs.io/): entries are
 # patolab.audit.AuditEntry rows (via + protocol columns), changes stored as
@@ -278,23 +287,6 @@ DATABASES = {
     else sqlite_database(VAR_DIR / "patolab.sqlite3")
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-# ---------------------------------------------------------------------------
-# Cache: shared by every web process (login and e-mail throttling counters).
-# CACHE_URL=redis://host:6379/1 for a fleet; unset: files under the var folder.
-# ---------------------------------------------------------------------------
-CACHE_URL = env_str("CACHE_URL", "")
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": CACHE_URL,
-    }
-    if CACHE_URL.startswith(("redis://", "rediss://"))
-    else {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(VAR_DIR / "cache"),
-    }
-}
 
 # ---------------------------------------------------------------------------
 # Auth
