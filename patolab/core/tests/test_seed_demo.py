@@ -24,6 +24,13 @@ def test_seed_demo_is_idempotent_and_creates_every_role(db, settings):
     assert home.status_code == 200
     assert "Hola" in home.content.decode()
 
+    # The statistics page has stored days to draw on the first `make run`.
+    from patolab.stats.models import DailyStatistics
+
+    stored = DailyStatistics.objects.order_by("date")
+    assert stored.count() >= 28
+    assert sum(row.figures["protocols_received"] for row in stored) > 0
+
 
 def test_seed_demo_refuses_without_debug(db, settings):
     import pytest
