@@ -22,6 +22,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from patolab.accounts.models import User
+from patolab.accounts.permissions import require_role
 from patolab.accounts.services import api_token_authenticate
 
 from .errors import DomainError, ValidationFailed
@@ -70,9 +71,8 @@ class RoleSessionAuth(SessionAuth):
 
 
 def require_api_role(user: Any, roles: tuple[str, ...]) -> None:
-    if user.is_superuser or user.role in roles or user.role == "admin":
-        return
-    raise PermissionDenied(_("Su rol no puede usar esta operación."))
+    # The one role check (admins always pass): the same 403 body as in handlers.
+    require_role(user, *roles)
 
 
 def role_auth(*roles: str) -> list[Any]:

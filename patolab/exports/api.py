@@ -11,6 +11,7 @@ from django.http.response import HttpResponseBase
 from ninja import Router, Schema
 
 from patolab.accounts.permissions import AuthenticatedHttpRequest, require_role
+from patolab.core.api import role_auth
 from patolab.core.files import file_response
 from patolab.jobs.api import job_accepted
 
@@ -27,7 +28,7 @@ class ExportIn(Schema):
     separator: Literal[",", ";"] = ","
 
 
-@router.post("/exports", url_name="export_create")
+@router.post("/exports", auth=role_auth(), url_name="export_create")
 def export_create(request: AuthenticatedHttpRequest, payload: ExportIn) -> HttpResponse:
     """202 job (admins). Unknown filter keys, bad values or a bad format: 400.
     The job's result is `{"rows", "file_url"}`; the requester is e-mailed."""

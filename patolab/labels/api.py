@@ -10,6 +10,7 @@ from patolab.accounts.permissions import (
     AuthenticatedHttpRequest,
     require_role,
 )
+from patolab.core.api import role_auth
 from patolab.jobs.api import document_answer, job_accepted
 
 from .jobs import LABEL_DOCUMENT
@@ -38,7 +39,7 @@ def protocol_label_pdf(
     return document_answer(request, LABEL_DOCUMENT, protocol, state)
 
 
-@router.post("/labels", url_name="label_batch")
+@router.post("/labels", auth=role_auth(*STAFF_ROLES), url_name="label_batch")
 def label_batch(
     request: AuthenticatedHttpRequest, payload: LabelBatchIn
 ) -> HttpResponseBase:

@@ -13,7 +13,7 @@ from ninja.errors import HttpError
 
 from patolab.accounts.models import Role, Veterinarian
 from patolab.accounts.permissions import INTERNAL_ROLES, STAFF_ROLES, require_role
-from patolab.core.api import paginate
+from patolab.core.api import paginate, role_auth
 from patolab.core.errors import NotAllowed, ValidationFailed
 from patolab.jobs.api import document_answer, job_accepted
 
@@ -169,7 +169,11 @@ def protocol_list_endpoint(
 
 # Literal paths before "/protocols/{id}" (route order matters).
 # Before the `/protocols/{protocol_id}` routes, which would otherwise match it.
-@router.post("/protocols/receive-batch", url_name="protocol_receive_batch")
+@router.post(
+    "/protocols/receive-batch",
+    auth=role_auth(*STAFF_ROLES),
+    url_name="protocol_receive_batch",
+)
 def protocol_receive_batch_endpoint(
     request: HttpRequest, payload: ReceiveBatchIn
 ) -> HttpResponse:
@@ -195,7 +199,11 @@ def protocol_lookup_endpoint(request: HttpRequest, code: str = "") -> dict[str, 
     return protocol_to_dict(protocol)
 
 
-@router.post("/protocols/bulk-status", url_name="protocol_bulk_status")
+@router.post(
+    "/protocols/bulk-status",
+    auth=role_auth(Role.ADMIN),
+    url_name="protocol_bulk_status",
+)
 def protocol_bulk_status_endpoint(
     request: HttpRequest, payload: BulkStatusIn
 ) -> HttpResponse:
@@ -214,7 +222,11 @@ def protocol_get_endpoint(request: HttpRequest, protocol_id: int) -> dict[str, A
     return protocol_to_dict(protocol_get_for(user=request.user, pk=protocol_id))
 
 
-@router.post("/protocols/{protocol_id}/receive", url_name="protocol_receive")
+@router.post(
+    "/protocols/{protocol_id}/receive",
+    auth=role_auth(*STAFF_ROLES),
+    url_name="protocol_receive",
+)
 def protocol_receive_endpoint(
     request: HttpRequest, protocol_id: int, payload: ReceiveIn
 ) -> dict[str, Any]:
@@ -231,7 +243,11 @@ def protocol_receive_endpoint(
     return protocol_to_dict(protocol_get_for(user=request.user, pk=protocol.pk))
 
 
-@router.post("/protocols/{protocol_id}/reject", url_name="protocol_reject")
+@router.post(
+    "/protocols/{protocol_id}/reject",
+    auth=role_auth(*STAFF_ROLES),
+    url_name="protocol_reject",
+)
 def protocol_reject_endpoint(
     request: HttpRequest, protocol_id: int, payload: RejectIn
 ) -> dict[str, Any]:
@@ -241,7 +257,11 @@ def protocol_reject_endpoint(
     return protocol_to_dict(protocol_get_for(user=request.user, pk=protocol.pk))
 
 
-@router.post("/protocols/{protocol_id}/status", url_name="protocol_status")
+@router.post(
+    "/protocols/{protocol_id}/status",
+    auth=role_auth(*STAFF_ROLES),
+    url_name="protocol_status",
+)
 def protocol_status_endpoint(
     request: HttpRequest, protocol_id: int, payload: StatusIn
 ) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from ninja.files import UploadedFile
 
 from patolab.accounts.models import Role
 from patolab.accounts.permissions import AuthenticatedHttpRequest, require_role
-from patolab.core.api import paginate
+from patolab.core.api import paginate, role_auth
 from patolab.core.documents import document_get_or_start
 from patolab.core.errors import ValidationFailed
 from patolab.jobs.api import document_answer, job_accepted
@@ -62,7 +62,9 @@ class RegenerateIn(Schema):
     all: bool = False
 
 
-@router.post("/reports", url_name="report_create")
+@router.post(
+    "/reports", auth=role_auth(Role.HISTOPATHOLOGIST), url_name="report_create"
+)
 def report_create_endpoint(
     request: AuthenticatedHttpRequest, payload: ReportIn
 ) -> HttpResponse:
@@ -94,7 +96,9 @@ def report_list(
 
 
 # Before /reports/{report_id}: URL patterns match in registration order.
-@router.post("/reports/regenerate", url_name="report_regenerate")
+@router.post(
+    "/reports/regenerate", auth=role_auth(Role.ADMIN), url_name="report_regenerate"
+)
 def report_regenerate(
     request: AuthenticatedHttpRequest, payload: RegenerateIn
 ) -> HttpResponse:
@@ -109,7 +113,11 @@ def report_get(request: AuthenticatedHttpRequest, report_id: int) -> dict[str, A
     return report_to_dict(report_get_for(user=request.user, pk=report_id))
 
 
-@router.patch("/reports/{report_id}", url_name="report_patch")
+@router.patch(
+    "/reports/{report_id}",
+    auth=role_auth(Role.HISTOPATHOLOGIST),
+    url_name="report_patch",
+)
 def report_patch(
     request: AuthenticatedHttpRequest, report_id: int, payload: ReportPatch
 ) -> dict[str, Any]:
@@ -142,7 +150,7 @@ class NotificationsBulkIn(Schema):
 
 # API.md "Notifications": the outbox sits below the domain, so the bulk re-send
 # (which reads protocols and reports) is served from here.
-@router.post("/notifications/bulk", url_name="notifications_bulk")
+@router.post("/notifications/bulk", auth=role_auth(), url_name="notifications_bulk")
 def notifications_bulk(
     request: AuthenticatedHttpRequest, payload: NotificationsBulkIn
 ) -> HttpResponse:

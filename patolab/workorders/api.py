@@ -12,7 +12,7 @@ from ninja import Router, Schema
 
 from patolab.accounts.models import Role, Veterinarian
 from patolab.accounts.permissions import require_role
-from patolab.core.api import paginate
+from patolab.core.api import paginate, role_auth
 from patolab.core.documents import document_get_or_start
 from patolab.core.errors import ValidationFailed
 from patolab.jobs.api import document_answer
@@ -83,7 +83,7 @@ def pricing_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [pricing_to_dict(item) for item in pricing_valid_on()]
 
 
-@router.post("/workorders", url_name="workorder_create")
+@router.post("/workorders", auth=role_auth(Role.LAB_STAFF), url_name="workorder_create")
 def workorder_create_endpoint(request: HttpRequest, payload: WorkOrderIn) -> Any:
     _staff(request)
     vet = Veterinarian.objects.filter(pk=payload.veterinarian_id).first()
@@ -139,7 +139,11 @@ def workorder_get_endpoint(request: HttpRequest, workorder_id: int) -> dict[str,
     return workorder_to_dict(workorder_get_for(user=request.user, pk=workorder_id))
 
 
-@router.patch("/workorders/{workorder_id}", url_name="workorder_patch")
+@router.patch(
+    "/workorders/{workorder_id}",
+    auth=role_auth(Role.LAB_STAFF),
+    url_name="workorder_patch",
+)
 def workorder_patch_endpoint(
     request: HttpRequest, workorder_id: int, payload: WorkOrderPatch
 ) -> dict[str, Any]:
@@ -174,7 +178,11 @@ def workorder_sent_endpoint(request: HttpRequest, workorder_id: int) -> dict[str
     return workorder_to_dict(workorder_get_for(user=request.user, pk=workorder_id))
 
 
-@router.post("/workorders/{workorder_id}/payment", url_name="workorder_payment")
+@router.post(
+    "/workorders/{workorder_id}/payment",
+    auth=role_auth(Role.LAB_STAFF),
+    url_name="workorder_payment",
+)
 def workorder_payment_endpoint(
     request: HttpRequest, workorder_id: int, payload: PaymentIn
 ) -> dict[str, Any]:
