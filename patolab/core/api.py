@@ -20,6 +20,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import ConfigDict
 
 from patolab.accounts.models import User
 from patolab.accounts.permissions import require_role
@@ -79,6 +80,13 @@ def role_auth(*roles: str) -> list[Any]:
     """`auth=` for an endpoint limited to some roles: authentication and the role
     check both run before the body is validated (API.md: 403 for a role)."""
     return [RoleBearerAuth(tuple(roles)), RoleSessionAuth(tuple(roles))]
+
+
+def openapi_required(*names: str, **extra: Any) -> ConfigDict:
+    """`model_config` of an input schema whose fields stay optional in pydantic,
+    so that the service names every missing one in one 400 (API.md), while the
+    OpenAPI document still lists the fields the service requires as required."""
+    return ConfigDict(json_schema_extra={"required": list(names), **extra})
 
 
 def error_body(

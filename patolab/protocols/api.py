@@ -10,10 +10,11 @@ from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
+from pydantic import ConfigDict
 
 from patolab.accounts.models import Role, Veterinarian
 from patolab.accounts.permissions import INTERNAL_ROLES, STAFF_ROLES, require_role
-from patolab.core.api import paginate, role_auth
+from patolab.core.api import openapi_required, paginate, role_auth
 from patolab.core.errors import NotAllowed, ValidationFailed
 from patolab.jobs.api import document_answer, job_accepted
 
@@ -43,9 +44,34 @@ from .trail import protocol_audit_trail
 router = Router(tags=["protocols"])
 
 
+def _required_when(field: str, value: Any, *names: str) -> dict[str, Any]:
+    return {
+        "if": {"properties": {field: {"const": value}}, "required": [field]},
+        "then": {"required": list(names)},
+    }
+
+
 class ProtocolIn(Schema):
     # Everything optional here so that the service names every missing
     # required field in one 400 (API.md error format).
+    model_config = openapi_required(
+        "analysis_type",
+        # A submission (not a draft) also needs these (protocol_validate_submission).
+        allOf=[
+            {
+                "if": {"properties": {"draft": {"const": False}}},
+                "then": {
+                    "required": ["species", "animal_name", "sampling_date"],
+                    "allOf": [
+                        _required_when(
+                            "analysis_type", "histopathology", "material_submitted"
+                        ),
+                        _required_when("analysis_type", "cytology", "technique"),
+                    ],
+                },
+            }
+        ],
+    )
     veterinarian_id: int | None = None
     analysis_type: str | None = None
     species: str | None = None
@@ -72,12 +98,15 @@ class ProtocolIn(Schema):
 class DraftIn(ProtocolIn):
     """PATCH of a draft: only the fields sent change."""
 
+    model_config = ConfigDict(json_schema_extra=None)
+
 
 class CancelIn(Schema):
     reason: str = ""
 
 
 class ReceiveIn(Schema):
+    model_config = openapi_required("sample_condition", "containers")
     sample_condition: str = ""
     containers: int | None = None
     discrepancies: str = ""
@@ -85,20 +114,24 @@ class ReceiveIn(Schema):
 
 
 class RejectIn(Schema):
+    model_config = openapi_required("reason")
     reason: str = ""
 
 
 class StatusIn(Schema):
+    model_config = openapi_required("status")
     status: str = ""
     note: str = ""
 
 
 class ReceiveBatchIn(Schema):
+    model_config = openapi_required("items")
     # Items are checked by the service (one 400 naming every bad item).
     items: Any = None
 
 
 class BulkStatusIn(Schema):
+    model_config = openapi_required("protocol_ids", "status")
     protocol_ids: list[int] = []
     status: str = ""
     note: str = ""

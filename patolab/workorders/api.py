@@ -12,7 +12,7 @@ from ninja import Router, Schema
 
 from patolab.accounts.models import Role, Veterinarian
 from patolab.accounts.permissions import require_role
-from patolab.core.api import paginate, role_auth
+from patolab.core.api import openapi_required, paginate, role_auth
 from patolab.core.documents import document_get_or_start
 from patolab.core.errors import ValidationFailed
 from patolab.jobs.api import document_answer
@@ -63,6 +63,8 @@ class WorkOrderPatch(Schema):
 
 
 class PaymentIn(Schema):
+    # Optional in pydantic so the service names both fields in one 400.
+    model_config = openapi_required("amount", "paid_on")
     amount: Any = None
     paid_on: Any = None
 
