@@ -22,7 +22,7 @@ from django.test import Client
 
 from patolab.accounts.models import User
 from patolab.core.documents import DocumentKind, document_kind_get
-from patolab.jobs.models import Job, JobState
+from patolab.jobs.models import ACTIVE_STATES, Job, JobState
 from patolab.protocols.models import Protocol
 from patolab.protocols.tests.factories import make_received
 from patolab.reports.models import Report
@@ -221,7 +221,17 @@ def test_no_get_serves_a_document_whose_fingerprint_is_not_current(
     second = assert_current(case, served_when_ready(client, case.api_url, wait))
     assert second != first
 
-    # 2. So does a new renderer version, even with the same data.
+    # 2. So does a new renderer version, even with the same data. A request
+    # that lost the race with the job above may have started one more job
+    # (job_start inserts again once the refused INSERT's job has finished);
+    # let every job end first, so none stores a row under the patched version.
+    wait(
+        lambda: not Job.objects.filter(
+            kind=case.kind.job_kind, state__in=ACTIVE_STATES
+        ).exists(),
+        timeout=60,
+        interval=0.05,
+    )
     monkeypatch.setattr(
         case.renderer_module,
         "RENDERER_VERSION",
