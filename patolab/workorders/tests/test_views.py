@@ -164,6 +164,9 @@ def test_detail_without_pdf_shows_generating_with_a_poll(login, vet_owner):
     assert 'hx-trigger="every 1s"' in html
     assert "segundos" not in html  # no "reload in a few seconds"
     assert Job.objects.filter(kind="workorder.pdf").count() == 1
+    # The tab title is the number, and the payments card appears once.
+    assert f"<title>{wo.number} · Patolab</title>" in html
+    assert html.count('id="payments"') == 1
 
 
 def test_detail_with_current_pdf_links_it_and_serves_with_etag(login, vet_owner):
