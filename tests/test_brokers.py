@@ -22,6 +22,7 @@ AMQP_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 SUITES = [
     "tests/integration/test_job_round_trip.py",
     "tests/integration/test_email_delivery.py",
+    "tests/integration/test_job_reliability.py",
 ]
 
 
