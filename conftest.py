@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -307,6 +308,30 @@ class WorkerProcess:
                 self.proc.wait(timeout=10)
 
 
+def spawn(
+    cmd: list[str], *, log: Path, env: dict[str, str], ready: bytes
+) -> WorkerProcess:
+    """Start `cmd` in its own process group, output to `log`; wait (60 s at most)
+    until the log shows `ready`."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(  # noqa: S603
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    started = WorkerProcess(proc=proc, log=log)
+    deadline = time.monotonic() + 60
+    while ready not in log.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            started.stop()
+            raise RuntimeError(f"{cmd[5]} did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return started
+
+
 @pytest.fixture
 def worker_process(
     transactional_db: None, tmp_path: Path
@@ -336,27 +361,83 @@ def worker_process(
             "--without-mingle",
             "--without-gossip",
         ]
-        with log.open("wb") as out:
-            proc = subprocess.Popen(  # noqa: S603
-                cmd,
-                cwd=ROOT,
-                env=subprocess_env(**env),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        worker = WorkerProcess(proc=proc, log=log)
+        worker = spawn(cmd, log=log, env=subprocess_env(**env), ready=b"ready.")
         started.append(worker)
-        deadline = time.monotonic() + 60
-        while b"ready." not in log.read_bytes():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
         return worker
 
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def beat_process(
+    transactional_db: None, tmp_path: Path
+) -> Iterator[Callable[..., WorkerProcess]]:
+    """Factory: start `celery beat` (the database scheduler, as `make run` does)
+    as a real subprocess on the test database. Declare the schedules first
+    (`manage.py setup_periodic_tasks`)."""
+    started: list[WorkerProcess] = []
+
+    def start(name: str = "beat", **env: str) -> WorkerProcess:
+        log = tmp_path / f"{name}.log"
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "-l",
+            "INFO",
+            "--pidfile=",
+        ]
+        beat = spawn(cmd, log=log, env=subprocess_env(**env), ready=b"beat: Starting")
+        started.append(beat)
+        return beat
+
+    yield start
+    for beat in started:
+        beat.stop()
+
+
+# ---------------------------------------------------------------- private Redis
+REDIS_SERVER = shutil.which("redis-server")
+
+
+def start_redis(port: int) -> subprocess.Popen[bytes]:
+    """A private, empty Redis server on 127.0.0.1:`port` that keeps nothing on
+    disk (as the production one here), for tests that stop or restart the broker;
+    the shared Redis of the rest of the suite is never touched. Waits until it
+    answers PING."""
+    assert REDIS_SERVER is not None, "redis-server binary not installed"
+    proc = subprocess.Popen(  # noqa: S603
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return proc
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"redis-server did not start on port {port}")
+        time.sleep(0.1)
 
 
 @dataclass
@@ -457,6 +538,10 @@ class SmtpSink:
 
     port: int
     delay: float = 0.0
+    # While set (e.g. "421 4.3.2 ..."), every MAIL FROM gets this answer: an
+    # outage of the mail server that still accepts connections.
+    refuse_mail: str = ""
+    refused: int = 0
     messages: list[Message] = field(default_factory=list)
     _controller: Any = None
 
@@ -470,6 +555,21 @@ class SmtpSink:
         sink = self
 
         class Handler:
+            async def handle_MAIL(
+                self,
+                server: Any,
+                session: Any,
+                envelope: Any,
+                address: str,
+                options: list[str],
+            ) -> str:
+                if sink.refuse_mail:
+                    sink.refused += 1
+                    return sink.refuse_mail
+                envelope.mail_from = address
+                envelope.mail_options.extend(options)
+                return "250 OK"
+
             async def handle_DATA(
                 self, server: Any, session: Any, envelope: Any
             ) -> str:

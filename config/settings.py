@@ -58,6 +58,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_time(name: str, default: str) -> tuple[int, int]:
+    """`HH:MM` (24 h) as (hour, minute)."""
+    raw = os.environ.get(name) or default
+    hour, sep, minute = raw.strip().partition(":")
+    if not (sep and hour.isdigit() and minute.isdigit()):
+        raise ImproperlyConfigured(f"{name} must be HH:MM, got {raw!r}")
+    if not (0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
+        raise ImproperlyConfigured(f"{name} must be HH:MM, got {raw!r}")
+    return int(hour), int(minute)
+
+
 def parse_database_url(url: str) -> dict[str, object]:
     """Parse `postgres://user:pass@host:port/name` or `sqlite:///path`."""
     parts = urlsplit(url)
@@ -496,6 +507,12 @@ JOBS_LOG_JSON = env_bool("JOBS_LOG_JSON", default=False)
 # Extra modules that register job kinds (used by the test-suite's test kinds).
 JOBS_EXTRA_MODULES = env_list("PATOLAB_JOB_MODULES", [])
 WORKER_PRESENCE_SECONDS = env_int("WORKER_PRESENCE_SECONDS", 10)
+
+# ---------------------------------------------------------------------------
+# Daily statistics: yesterday's figures and the admins' e-mail, at this lab
+# time (HH:MM). `manage.py setup_periodic_tasks` writes it into the beat schedule.
+# ---------------------------------------------------------------------------
+STATS_DAILY_AT = env_time("STATS_DAILY_AT", "07:00")
 
 # ---------------------------------------------------------------------------
 # Exports: files are downloadable for this many days, then deleted by the

@@ -4,7 +4,6 @@ by the rest of the suite is never touched."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
@@ -12,31 +11,10 @@ import time
 import pytest
 from django.db import transaction
 
-from conftest import ROOT, free_port, subprocess_env
+from conftest import REDIS_SERVER, ROOT, free_port, start_redis, subprocess_env
 from patolab.jobs.models import Job, JobState
 
 pytestmark = pytest.mark.integration
-REDIS = shutil.which("redis-server")
-
-
-def start_redis(port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            REDIS,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(0.5)
-    return proc
 
 
 def run_selftest(broker: str) -> subprocess.CompletedProcess[str]:
@@ -77,7 +55,7 @@ def up_body(broker: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.skipif(REDIS is None, reason="redis-server binary not installed")
+@pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server binary not installed")
 def test_worker_keeps_consuming_after_redis_restarts(worker_process, wait):
     port = free_port()
     broker = f"redis://127.0.0.1:{port}/0"

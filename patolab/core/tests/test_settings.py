@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.settings import env_bool, env_int, parse_database_url, parse_email_url
+from config.settings import (
+    env_bool,
+    env_int,
+    env_time,
+    parse_database_url,
+    parse_email_url,
+)
 
 
 def test_database_url_postgres_is_parsed():
@@ -69,3 +75,14 @@ def test_malformed_booleans_and_integers_fail_loudly(monkeypatch):
         env_int("PATOLAB_X", 1)
     monkeypatch.setenv("PATOLAB_X", "off")
     assert env_bool("PATOLAB_X", default=True) is False
+
+
+def test_times_are_hh_mm_or_fail_loudly(monkeypatch):
+    monkeypatch.delenv("PATOLAB_X", raising=False)
+    assert env_time("PATOLAB_X", "07:00") == (7, 0)
+    monkeypatch.setenv("PATOLAB_X", "23:05")
+    assert env_time("PATOLAB_X", "07:00") == (23, 5)
+    for bad in ("7", "24:00", "12:60", "aa:bb", "-1:30"):
+        monkeypatch.setenv("PATOLAB_X", bad)
+        with pytest.raises(ImproperlyConfigured):
+            env_time("PATOLAB_X", "07:00")

@@ -192,6 +192,15 @@ def test_setup_periodic_tasks_declares_the_daily_statistics_at_7_buenos_aires(db
     assert PeriodicTask.objects.filter(task="patolab.stats.daily").count() == 1
 
 
+def test_stats_daily_at_moves_the_daily_statistics_schedule(db, settings):
+    call_command("setup_periodic_tasks")
+    settings.STATS_DAILY_AT = (5, 30)  # STATS_DAILY_AT=05:30
+    call_command("setup_periodic_tasks")
+    task = PeriodicTask.objects.get(task="patolab.stats.daily")
+    assert (task.crontab.hour, task.crontab.minute) == ("5", "30")
+    assert PeriodicTask.objects.filter(task="patolab.stats.daily").count() == 1
+
+
 # ---------------------------------------------------------------- API
 def test_api_returns_the_stored_row_of_a_date(api, admin, seeded):
     daily_statistics_store(day=D)

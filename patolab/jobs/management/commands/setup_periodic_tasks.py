@@ -37,38 +37,43 @@ def crontab_task(
     )
 
 
-SCHEDULES: list[dict[str, Any]] = [
-    {
-        "name": "Barrido de trabajos trabados",
-        "task": "patolab.jobs.sweep",
-        "seconds": settings.JOBS_SWEEP_EVERY_SECONDS,
-    },
-    {
-        "name": "Barrido de e-mails trabados",
-        "task": "patolab.notifications.sweep",
-        "seconds": settings.EMAIL_SWEEP_EVERY_SECONDS,
-        "queue": "emails",
-    },
-    {
-        # Yesterday's figures and the admins' summary, 07:00 lab time.
-        "name": "Estadísticas diarias",
-        "task": "patolab.stats.daily",
-        "minute": "0",
-        "hour": "7",
-    },
-    {
-        "name": "Limpieza de exportaciones vencidas",
-        "task": "patolab.exports.cleanup",
-        "seconds": 3600,
-    },
-]
+def schedules() -> list[dict[str, Any]]:
+    """The schedules, from the settings in force when the command runs."""
+    hour, minute = settings.STATS_DAILY_AT
+    return [
+        {
+            "name": "Barrido de trabajos trabados",
+            "task": "patolab.jobs.sweep",
+            "seconds": settings.JOBS_SWEEP_EVERY_SECONDS,
+        },
+        {
+            "name": "Barrido de e-mails trabados",
+            "task": "patolab.notifications.sweep",
+            "seconds": settings.EMAIL_SWEEP_EVERY_SECONDS,
+            "queue": "emails",
+        },
+        {
+            # Yesterday's figures and the admins' summary, 07:00 lab time
+            # unless STATS_DAILY_AT says otherwise.
+            "name": "Estadísticas diarias",
+            "task": "patolab.stats.daily",
+            "minute": str(minute),
+            "hour": str(hour),
+        },
+        {
+            "name": "Limpieza de exportaciones vencidas",
+            "task": "patolab.exports.cleanup",
+            "seconds": 3600,
+        },
+    ]
 
 
 class Command(BaseCommand):
     help = "Create or update the periodic (beat) tasks."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for entry in SCHEDULES:
+        entries = schedules()
+        for entry in entries:
             if "seconds" in entry:
                 interval_task(
                     entry["name"],
@@ -84,4 +89,4 @@ class Command(BaseCommand):
                     hour=entry["hour"],
                     queue=entry.get("queue", "default"),
                 )
-        self.stdout.write(f"{len(SCHEDULES)} periodic tasks configured.")
+        self.stdout.write(f"{len(entries)} periodic tasks configured.")
