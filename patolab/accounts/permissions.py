@@ -76,6 +76,22 @@ def scope_to_user(queryset: QuerySet[M], user: User, *, vet_field: str) -> Query
     return queryset
 
 
+def user_shape(user: Any) -> tuple[Any, ...]:
+    """What every visibility rule reads of a user besides its id: a query
+    compiled once per shape (`patolab.core.prepared`) fits every such user."""
+    return (
+        bool(getattr(user, "is_authenticated", False)),
+        getattr(user, "role", None),
+        bool(getattr(user, "is_superuser", False)),
+    )
+
+
+def user_placeholder(user: User, pk: int) -> User:
+    """A stand-in for `user` with id `pk` and the same shape (`user_shape`),
+    to build a visibility rule's query once with a placeholder id."""
+    return User(pk=pk, role=user.role, is_superuser=user.is_superuser)
+
+
 def profile_required(view: ViewFunc) -> ViewFunc:
     """Veterinarians must complete their profile before submitting protocols."""
 

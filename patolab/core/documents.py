@@ -28,15 +28,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.storage import default_storage
-from django.db import models, transaction
+from django.core.signals import setting_changed
+from django.db import connections, models, transaction
+from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from .errors import DomainError
 from .files import file_response, sha256_hex, store_bytes
+from .prepared import prepared_row
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +168,18 @@ class DocumentKind(Generic[T, D]):
     # covering the target). Off the serving path of a current file.
     covering: Callable[[T], Any] | None = None
     content_type: str = "application/pdf"
+    # Fast serving of a current file (`document_serve_current`, PostgreSQL).
+    # `printed`: relation paths from the target to every other row `data`
+    # reads (the target's own row always counts), e.g. ("protocol",
+    # "protocol__veterinarian"); a test checks `data` reads nothing else.
+    printed: tuple[str, ...] = ()
+    # The lean read of a GET: `probe(user, pk)` is the kind's selector (same
+    # visibility: Http404 for what the user may not see) returning the
+    # target's printed-rows digest, the stored row that may be current and
+    # the download name, or None when only the full path can answer.
+    probe: Callable[[Any, int], DocumentProbe | None] | None = None
+    # The target by primary key with everything `data` reads (internal).
+    load: Callable[[int], T] | None = None
 
     def fingerprint(self, target: T) -> str:
         return document_fingerprint(self.data(target), renderer=self.renderer_version())
@@ -175,6 +194,19 @@ class DocumentKind(Generic[T, D]):
             .order_by("-created_at")
             .first()
         )
+
+
+@dataclass(frozen=True)
+class DocumentProbe:
+    """What a GET needs to serve a current file without loading the target.
+
+    `digest`: the printed-rows digest (`printed_digest`) of the target as read
+    in the same statement as `stored`, the newest stored row that may be the
+    current one as "fingerprint sha256 file" (None when there is none)."""
+
+    digest: str
+    stored: str | None
+    filename: str
 
 
 _KINDS: dict[str, DocumentKind[Any, Any]] = {}
@@ -360,3 +392,182 @@ def document_response(
         filename=kind.filename(target),
         content_type=kind.content_type,
     )
+
+
+# ---------------------------------------------------------------- fast serving
+# Serving a cached file must not recompute its fingerprint: that means loading
+# everything the document prints (a work order's lines and protocols, a
+# report's protocol and veterinarian) on every GET. Instead, PostgreSQL hashes
+# the text of every row the document prints (`printed_digest`: each row's text
+# holds all its columns) in the same statement that checks visibility and finds
+# the stored row. The fingerprint is a pure function of those rows, the
+# settings, the active language and time zone and the renderer version, so a
+# process remembers the fingerprint of each digest it has seen. Any write to a
+# printed row (a service, the admin, a queryset.update(), raw SQL) changes the
+# digest; the next GET misses the memo and recomputes from the rows themselves.
+# The memo is filled inside one REPEATABLE READ snapshot: the digest and the
+# data the fingerprint is computed from are the same rows.
+FINGERPRINT_MEMO_SIZE = 20_000
+_FINGERPRINTS: dict[tuple[Any, ...], str] = {}
+
+# Digest of a set of rows: SHA-256 of their text in primary-key order (empty
+# set: the digest of ""). A row's text (`CAST(row AS text)`) is every column.
+_ROWS_DIGEST = (
+    "(SELECT encode(sha256(convert_to(coalesce(string_agg(CAST(_printed AS text),"
+    " ',' ORDER BY _printed.%(pk)s), ''), 'UTF8')), 'hex') FROM (%(subquery)s)"
+    " _printed)"
+)
+
+
+def printed_relation(
+    model: type[models.Model], path: str
+) -> tuple[type[models.Model], bool, str]:
+    """(related model, forward, back): the model at relation `path` from
+    `model`, whether the path only follows foreign keys (then one row, whose
+    id the outer row's join gives), and the lookup from the related model
+    back to `model` (for paths through reverse relations)."""
+    related: type[models.Model] = model
+    forward = True
+    back: list[str] = []
+    for name in path.split("__"):
+        field: Any = related._meta.get_field(name)
+        if field.concrete:  # a foreign key or one-to-one on this side
+            back.insert(0, field.related_query_name())
+        else:  # a reverse relation: back through the remote foreign key
+            forward = False
+            back.insert(0, field.field.name)
+        related = field.related_model
+    return related, forward, "__".join(back)
+
+
+def _rows_of(model: type[models.Model], path: str) -> QuerySet[Any]:
+    """The rows at relation `path` from one `model` row (OuterRef("pk")), as
+    a queryset of the related model."""
+    related, forward, back = printed_relation(model, path)
+    manager = related._default_manager
+    if forward:
+        return manager.filter(pk=OuterRef(path)).order_by()
+    return manager.filter(**{back: OuterRef("pk")}).order_by()
+
+
+def printed_digest(model: type[models.Model], paths: tuple[str, ...]) -> Any:
+    """An expression for a `model` queryset: the digest of the row itself and
+    of the rows at each relation path (PostgreSQL). Equal digests mean equal
+    printed rows."""
+    parts = [
+        Subquery(
+            queryset,
+            output_field=CharField(),
+            template=_ROWS_DIGEST,
+            pk=connections["default"].ops.quote_name(queryset.model._meta.pk.column),
+        )
+        for queryset in [
+            model._default_manager.filter(pk=OuterRef("pk")).order_by(),
+            *(_rows_of(model, path) for path in paths),
+        ]
+    ]
+    return Concat(*parts, output_field=CharField()) if len(parts) > 1 else parts[0]
+
+
+def _memo_key(kind: DocumentKind[Any, Any], pk: int, digest: str) -> tuple[Any, ...]:
+    return (
+        kind.name,
+        pk,
+        digest,
+        kind.renderer_version(),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+    )
+
+
+def _target_model(kind: DocumentKind[Any, Any]) -> type[models.Model]:
+    model: type[models.Model] = kind.model._meta.get_field(kind.owner).related_model
+    return model
+
+
+def _memo_fill(kind: DocumentKind[Any, Any], pk: int) -> tuple[str, str] | None:
+    """(digest, fingerprint) of the target now, read in one snapshot, and
+    remembered; None when it cannot be computed here (inside a transaction
+    whose isolation is not ours to set, or the target has no document)."""
+    connection = connections["default"]
+    if kind.load is None or connection.in_atomic_block:
+        return None
+    model = _target_model(kind)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        row = prepared_row(
+            ("documents.digest", kind.name),
+            lambda marks: model._default_manager.filter(pk=marks["pk"])
+            .order_by()
+            .values("pk")
+            .annotate(printed=printed_digest(model, kind.printed)),
+            pk=pk,
+        )
+        if row is None:
+            return None
+        try:
+            fingerprint = kind.fingerprint(kind.load(pk))
+        except (DomainError, ObjectDoesNotExist):
+            return None
+    if len(_FINGERPRINTS) >= FINGERPRINT_MEMO_SIZE:
+        _FINGERPRINTS.clear()
+    _FINGERPRINTS[_memo_key(kind, pk, row["printed"])] = fingerprint
+    return row["printed"], fingerprint
+
+
+def document_serve_current(
+    request: HttpRequest, kind: DocumentKind[Any, Any], *, pk: int
+) -> HttpResponseBase | None:
+    """The response serving the target's current file (ETag, 304) when the
+    kind's lean probe proves it current; None when the caller must take the
+    full path (`get_for` + `document_get_or_start`): no fast path on this
+    database, no stored file, a stale one, or data changing right now.
+
+    Raises Http404 (or a role error) exactly like the kind's selector: the
+    probe applies the same visibility rule."""
+    if kind.probe is None or connections["default"].vendor != "postgresql":
+        return None
+    probe = kind.probe(request.user, pk)
+    if probe is None or not probe.stored:
+        return None
+    fingerprint = _FINGERPRINTS.get(_memo_key(kind, pk, probe.digest))
+    if fingerprint is None:
+        filled = _memo_fill(kind, pk)
+        if filled is None or filled[0] != probe.digest:
+            return None
+        fingerprint = filled[1]
+    stored_fingerprint, sha256, path = probe.stored.split(" ", 2)
+    if stored_fingerprint != fingerprint:
+        return None
+    return file_response(
+        request,
+        path=path,
+        sha256=sha256,
+        filename=probe.filename,
+        content_type=kind.content_type,
+    )
+
+
+def stored_row(queryset: QuerySet[Any]) -> Subquery:
+    """For a probe: "fingerprint sha256 file" of the first row of a stored-
+    document queryset (filtered on OuterRef), or NULL."""
+    return Subquery(
+        queryset.annotate(
+            probe=Concat(
+                "fingerprint",
+                Value(" "),
+                "sha256",
+                Value(" "),
+                "file",
+                output_field=CharField(),
+            )
+        ).values("probe")[:1],
+        output_field=CharField(),
+    )
+
+
+@receiver(setting_changed)
+def _forget_fingerprints(**kwargs: Any) -> None:
+    # What a document prints may read any setting (LAB_NAME, SITE_URL...).
+    _FINGERPRINTS.clear()

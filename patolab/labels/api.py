@@ -11,6 +11,7 @@ from patolab.accounts.permissions import (
     require_role,
 )
 from patolab.core.api import role_auth
+from patolab.core.documents import document_serve_current
 from patolab.jobs.api import document_answer, job_accepted
 
 from .jobs import LABEL_DOCUMENT
@@ -34,6 +35,9 @@ def protocol_label_pdf(
     """200 PDF when current (ETag = SHA-256, 304 on match); 202 `{"job"}` while
     (re)generating. Staff only; 409 for a protocol not received yet."""
     require_role(request.user, *STAFF_ROLES)
+    current = document_serve_current(request, LABEL_DOCUMENT, pk=protocol_id)
+    if current is not None:
+        return current
     protocol = label_protocol_get(pk=protocol_id)
     state = label_get_or_start(protocol=protocol, user=request.user)
     return document_answer(request, LABEL_DOCUMENT, protocol, state)

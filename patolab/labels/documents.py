@@ -74,7 +74,16 @@ def label_storage_path(protocol: Protocol, fingerprint: str, sha256: str) -> str
 
 
 def label_filename(protocol: Protocol) -> str:
-    return safe_filename(protocol.code, protocol.pk, prefix="etiquetas-")
+    return label_filename_for(code=protocol.code, pk=protocol.pk)
+
+
+def label_filename_for(*, code: str, pk: int) -> str:
+    return safe_filename(code, pk, prefix="etiquetas-")
+
+
+# Every row `label_document_data` reads besides the protocol's own (the fast
+# serving path's digest; a test checks the list against the reads).
+LABEL_PRINTED = ("reception",)
 
 
 def label_stored(protocol: Protocol, fingerprint: str) -> LabelDocument | None:

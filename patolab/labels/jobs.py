@@ -19,6 +19,7 @@ from patolab.protocols.models import Protocol
 
 from . import render
 from .documents import (
+    LABEL_PRINTED,
     label_batch_build,
     label_document_data,
     label_filename,
@@ -26,7 +27,7 @@ from .documents import (
     label_stored,
 )
 from .models import LabelDocument
-from .selectors import label_protocol_get_for
+from .selectors import label_pdf_probe, label_protocol_get, label_protocol_get_for
 
 # Sent by name by the reception service (protocols sits below labels).
 __all__ = ["LABELS_BATCH", "LABELS_GENERATE", "LABEL_DOCUMENT"]
@@ -50,6 +51,9 @@ LABEL_DOCUMENT: DocumentKind[Protocol, LabelDocument] = register_document(
         replace=True,
         find=label_stored,
         row_fields=lambda data: {"pages": data.containers},
+        printed=LABEL_PRINTED,
+        probe=lambda user, pk: label_pdf_probe(user=user, pk=pk),
+        load=lambda pk: label_protocol_get(pk=pk),
     )
 )
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from patolab.accounts.models import Role, User
 from patolab.accounts.permissions import STAFF_ROLES, has_role, require_role
+from patolab.core.documents import DocumentProbe, printed_digest, stored_row
+from patolab.core.prepared import prepared_row
 from patolab.protocols.models import Protocol
 
-from .models import LabelBatch
+from .documents import LABEL_PRINTED, label_filename_for
+from .models import LabelBatch, LabelDocument
 
 
 def label_protocol_get(*, pk: Any) -> Protocol:
@@ -32,6 +35,37 @@ def label_protocol_get_for(*, user: User, pk: Any) -> Protocol:
     except ValueError:
         raise Http404 from None
     return label_protocol_get(pk=number)
+
+
+def label_pdf_probe(*, user: User, pk: int) -> DocumentProbe | None:
+    """The lean read of a protocol's labels GET (`document_serve_current`):
+    lab staff and admins only, the printed-rows digest and the stored labels'
+    row. None for other roles or a missing protocol: the full path answers."""
+    if not has_role(user, *STAFF_ROLES):
+        return None
+
+    def build(marks: dict[str, int]) -> QuerySet[Any]:
+        return (
+            Protocol.objects.filter(pk=marks["pk"])
+            .order_by()
+            .values("protocol_number", "temporary_code")
+            .annotate(
+                printed=printed_digest(Protocol, LABEL_PRINTED),
+                stored=stored_row(
+                    LabelDocument.objects.filter(protocol=OuterRef("pk")).order_by()
+                ),
+            )
+        )
+
+    row = prepared_row(("labels.pdf_probe",), build, pk=pk)
+    if row is None:
+        return None
+    code = row["protocol_number"] or row["temporary_code"] or ""
+    return DocumentProbe(
+        digest=row["printed"],
+        stored=row["stored"],
+        filename=label_filename_for(code=code, pk=pk),
+    )
 
 
 def label_protocols_received() -> QuerySet[Protocol]:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from patolab.accounts.models import Role
 from patolab.accounts.permissions import AuthenticatedHttpRequest, role_required
-from patolab.core.documents import document_response
+from patolab.core.documents import document_response, document_serve_current
 from patolab.core.errors import DomainError
 from patolab.core.files import file_response
 from patolab.jobs.views import document_pending_page
@@ -27,6 +27,9 @@ from .services import label_get_or_start, start_label_batch
 @role_required(Role.LAB_STAFF)
 def protocol_label_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The stored labels when current; otherwise a page that follows the job."""
+    current = document_serve_current(request, LABEL_DOCUMENT, pk=pk)
+    if current is not None:
+        return current
     protocol = label_protocol_get(pk=pk)
     try:
         state = label_get_or_start(protocol=protocol, user=request.user)

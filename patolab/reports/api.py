@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 from patolab.accounts.models import Role
 from patolab.accounts.permissions import AuthenticatedHttpRequest, require_role
 from patolab.core.api import paginate, role_auth
-from patolab.core.documents import document_get_or_start
+from patolab.core.documents import document_get_or_start, document_serve_current
 from patolab.core.errors import ValidationFailed
 from patolab.jobs.api import document_answer, job_accepted
 from patolab.protocols.models import Protocol
@@ -138,6 +138,9 @@ def report_finalize(request: AuthenticatedHttpRequest, report_id: int) -> HttpRe
 @router.get("/reports/{report_id}/pdf", url_name="report_pdf")
 def report_pdf(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponseBase:
     """API.md "Documents"; 409 for a draft."""
+    current = document_serve_current(request, REPORT_DOCUMENT, pk=report_id)
+    if current is not None:
+        return current
     report = report_get_for_download(user=request.user, pk=report_id)
     state = document_get_or_start(REPORT_DOCUMENT, report, user=request.user)
     return document_answer(request, REPORT_DOCUMENT, report, state)

@@ -27,7 +27,21 @@ def report_verification_url(*, report: Report) -> str:
 
 
 def report_download_name(report: Report) -> str:
-    return safe_filename(report.protocol.code, f"v{report.version}", prefix="informe-")
+    return report_download_name_for(code=report.protocol.code, version=report.version)
+
+
+def report_download_name_for(*, code: str, version: int) -> str:
+    return safe_filename(code, f"v{version}", prefix="informe-")
+
+
+# Every row `report_document_data` reads besides the report's own (the fast
+# serving path's digest; a test checks the list against the reads).
+REPORT_PRINTED = (
+    "protocol",
+    "protocol__veterinarian",
+    "histopathologist",
+    "supersedes",
+)
 
 
 def report_document_data(report: Report) -> ReportPdfData:

@@ -20,9 +20,18 @@ from patolab.jobs.selectors import job_active_for, target_pk
 from patolab.jobs.services import Progress
 
 from . import pdf
-from .documents import report_document_data, report_download_name, report_storage_path
+from .documents import (
+    REPORT_PRINTED,
+    report_document_data,
+    report_download_name,
+    report_storage_path,
+)
 from .models import Report, ReportPdf, ReportStatus
-from .selectors import report_get_for_download
+from .selectors import (
+    report_get_for_document,
+    report_get_for_download,
+    report_pdf_probe,
+)
 
 REPORT_FINALIZE = "report.finalize"
 REPORTS_REGENERATE = "reports.regenerate"
@@ -100,6 +109,9 @@ REPORT_DOCUMENT: DocumentKind[Report, ReportPdf] = register_document(
         find=report_pdf_stored,
         producing=report_pdf_producing_job,
         covering=report_pdf_regeneration_job,
+        printed=REPORT_PRINTED,
+        probe=lambda user, pk: report_pdf_probe(user=user, pk=pk),
+        load=report_get_for_document,
     )
 )
 

@@ -14,7 +14,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from patolab.accounts.models import Role, User
-from patolab.accounts.permissions import scope_to_user
+from patolab.accounts.permissions import scope_to_user, user_placeholder, user_shape
+from patolab.core.documents import DocumentProbe, printed_digest, stored_row
+from patolab.core.prepared import prepared_row
 from patolab.core.search import text_search
 from patolab.jobs.models import Job
 from patolab.protocols.models import (
@@ -25,7 +27,7 @@ from patolab.protocols.models import (
 )
 from patolab.protocols.selectors import protocol_is_overdue
 
-from .documents import report_download_name
+from .documents import REPORT_PRINTED, report_download_name, report_download_name_for
 from .models import Report, ReportPdf, ReportStatus
 
 REPORTABLE_PROTOCOL_STATUSES = (
@@ -112,6 +114,49 @@ def report_get_for_download(*, user: User, pk: object) -> Report:
     except ValueError:
         raise Http404 from None
     return get_object_or_404(_visible_to(user), pk=pk)
+
+
+def report_get_for_document(pk: int) -> Report:
+    """Internal (the document pipeline): one report with everything its PDF
+    prints, no visibility rule."""
+    return _base().get(pk=pk)
+
+
+def report_pdf_probe(*, user: User, pk: int) -> DocumentProbe | None:
+    """The lean read of a report PDF GET (`document_serve_current`): with the
+    visibility of `report_get_for_download`, a finalized report's printed-rows
+    digest and its current file's row. None when the report is not visible,
+    not finalized or has no file: the full path answers (404, 409, 202)."""
+
+    def build(marks: dict[str, int]) -> QuerySet[Any]:
+        me = user_placeholder(user, marks["user"])
+        return (
+            _visible_to(me)
+            .filter(pk=marks["pk"], status__in=FINAL_REPORT_STATUSES)
+            .exclude(pdf_file="")
+            .order_by()
+            .values("version", "protocol__protocol_number", "protocol__temporary_code")
+            .annotate(
+                printed=printed_digest(Report, REPORT_PRINTED),
+                stored=stored_row(
+                    ReportPdf.objects.filter(
+                        report=OuterRef("pk"), sha256=OuterRef("pdf_sha256")
+                    ).order_by("-created_at")
+                ),
+            )
+        )
+
+    row = prepared_row(
+        ("reports.pdf_probe", *user_shape(user)), build, pk=pk, user=user.pk
+    )
+    if row is None:
+        return None
+    code = row["protocol__protocol_number"] or row["protocol__temporary_code"] or ""
+    return DocumentProbe(
+        digest=row["printed"],
+        stored=row["stored"],
+        filename=report_download_name_for(code=code, version=row["version"]),
+    )
 
 
 def report_versions_for(*, user: User, protocol: Protocol) -> list[Report]:

@@ -18,7 +18,11 @@ from django.views.decorators.http import require_POST
 
 from patolab.accounts.models import Role
 from patolab.accounts.permissions import AuthenticatedHttpRequest, role_required
-from patolab.core.documents import document_get_or_start, document_response
+from patolab.core.documents import (
+    document_get_or_start,
+    document_response,
+    document_serve_current,
+)
 from patolab.core.errors import DomainError
 from patolab.jobs.views import document_pending_page
 from patolab.protocols.models import AnalysisType
@@ -318,6 +322,9 @@ def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def report_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The current PDF; while it is being made, a page that follows the job
     (202); a draft or a broken finalization goes back to the report."""
+    current = document_serve_current(request, REPORT_DOCUMENT, pk=pk)
+    if current is not None:
+        return current
     report = report_get_for_download(user=request.user, pk=pk)
     try:
         state = document_get_or_start(REPORT_DOCUMENT, report, user=request.user)

@@ -13,7 +13,7 @@ from ninja import Router, Schema
 from patolab.accounts.models import Role, Veterinarian
 from patolab.accounts.permissions import require_role
 from patolab.core.api import openapi_required, paginate, role_auth
-from patolab.core.documents import document_get_or_start
+from patolab.core.documents import document_get_or_start, document_serve_current
 from patolab.core.errors import ValidationFailed
 from patolab.jobs.api import document_answer
 
@@ -203,6 +203,9 @@ def workorder_payment_endpoint(
 def workorder_pdf_endpoint(request: HttpRequest, workorder_id: int) -> HttpResponseBase:
     """API.md "Documents": 200 PDF (ETag, 304) when current; 202 {"job"} with
     Retry-After while it is (re)generated; asking again joins the same job."""
+    current = document_serve_current(request, WORKORDER_DOCUMENT, pk=workorder_id)
+    if current is not None:
+        return current
     wo = workorder_get_for(user=request.user, pk=workorder_id)
     state = document_get_or_start(WORKORDER_DOCUMENT, wo, user=request.user)
     return document_answer(request, WORKORDER_DOCUMENT, wo, state)

@@ -20,6 +20,15 @@ from .models import TaxCondition, WorkOrder, WorkOrderStatus
 from .pdf import PdfLine, PdfProtocol, WorkOrderDocument
 from .pricing import compute_totals, line_amounts
 
+# Every row `workorder_document_data` reads besides the work order's own (the
+# fast serving path's digest; a test checks the list against the reads).
+WORKORDER_PRINTED = (
+    "veterinarian",
+    "lines",
+    "protocol_links",
+    "protocol_links__protocol",
+)
+
 
 def workorder_document_data(work_order: WorkOrder) -> WorkOrderDocument:
     """Everything the PDF prints (uses prefetched lines and protocols when the
@@ -114,4 +123,8 @@ def workorder_storage_path(work_order: WorkOrder, fingerprint: str, sha256: str)
 
 
 def workorder_pdf_filename(work_order: WorkOrder) -> str:
-    return safe_filename(work_order.number, work_order.pk)
+    return workorder_pdf_filename_for(number=work_order.number, pk=work_order.pk)
+
+
+def workorder_pdf_filename_for(*, number: str, pk: int) -> str:
+    return safe_filename(number, pk)

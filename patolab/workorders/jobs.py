@@ -16,12 +16,13 @@ from patolab.jobs.services import Progress
 
 from . import pdf
 from .documents import (
+    WORKORDER_PRINTED,
     workorder_document_data,
     workorder_pdf_filename,
     workorder_storage_path,
 )
 from .models import WorkOrder, WorkOrderPdf
-from .selectors import workorder_for_document, workorder_get_for
+from .selectors import workorder_for_document, workorder_get_for, workorder_pdf_probe
 
 WORKORDER_PDF = "workorder.pdf"
 
@@ -41,6 +42,9 @@ WORKORDER_DOCUMENT: DocumentKind[WorkOrder, WorkOrderPdf] = register_document(
         heading=gettext_lazy("PDF"),
         pending_text=gettext_lazy("Generando PDF…"),
         download_text=gettext_lazy("Descargar PDF"),
+        printed=WORKORDER_PRINTED,
+        probe=lambda user, pk: workorder_pdf_probe(user=user, pk=pk),
+        load=lambda pk: workorder_for_document(pk=pk),
     )
 )
 

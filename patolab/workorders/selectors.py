@@ -6,14 +6,29 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from patolab.accounts.models import Role, User, Veterinarian
-from patolab.accounts.permissions import require_role, scope_to_user
+from patolab.accounts.permissions import (
+    has_role,
+    require_role,
+    scope_to_user,
+    user_placeholder,
+    user_shape,
+)
+from patolab.core.documents import DocumentProbe, printed_digest, stored_row
+from patolab.core.prepared import prepared_row
 from patolab.protocols.models import AnalysisType, Protocol, ProtocolStatus
 
-from .models import PricingItem, WorkOrder, WorkOrderPayment, WorkOrderProtocol
+from .documents import WORKORDER_PRINTED, workorder_pdf_filename_for
+from .models import (
+    PricingItem,
+    WorkOrder,
+    WorkOrderPayment,
+    WorkOrderPdf,
+    WorkOrderProtocol,
+)
 from .pricing import pricing_for_analysis
 
 # A protocol can be billed once the lab has received its sample.
@@ -87,6 +102,43 @@ def workorder_get_for(*, user: User, pk: object) -> WorkOrder:
 def workorder_for_document(*, pk: object) -> WorkOrder:
     """Internal (jobs): a work order with everything its PDF prints, fresh."""
     return _with_document_data(WorkOrder.objects.all()).get(pk=pk)
+
+
+def workorder_pdf_probe(*, user: User, pk: int) -> DocumentProbe | None:
+    """The lean read of a work-order PDF GET (`document_serve_current`): with
+    the visibility of `workorder_get_for`, the printed-rows digest and the
+    newest stored PDF's row. None when the work order is not visible or the
+    role may not read work orders: the full path answers (404, 403)."""
+    if not has_role(user, Role.LAB_STAFF, Role.VETERINARIAN, Role.ADMIN):
+        return None
+
+    def build(marks: dict[str, int]) -> QuerySet[Any]:
+        me = user_placeholder(user, marks["user"])
+        return (
+            workorder_list_for(user=me)
+            .filter(pk=marks["pk"])
+            .order_by()
+            .values("number")
+            .annotate(
+                printed=printed_digest(WorkOrder, WORKORDER_PRINTED),
+                stored=stored_row(
+                    WorkOrderPdf.objects.filter(work_order=OuterRef("pk")).order_by(
+                        "-created_at", "-id"
+                    )
+                ),
+            )
+        )
+
+    row = prepared_row(
+        ("workorders.pdf_probe", *user_shape(user)), build, pk=pk, user=user.pk
+    )
+    if row is None:
+        return None
+    return DocumentProbe(
+        digest=row["printed"],
+        stored=row["stored"],
+        filename=workorder_pdf_filename_for(number=row["number"], pk=pk),
+    )
 
 
 def protocols_billable_for(*, veterinarian: Veterinarian) -> QuerySet[Protocol]:

@@ -15,7 +15,11 @@ from django.views.decorators.http import require_POST
 
 from patolab.accounts.models import Role, Veterinarian
 from patolab.accounts.permissions import role_required
-from patolab.core.documents import document_get_or_start, document_response
+from patolab.core.documents import (
+    document_get_or_start,
+    document_response,
+    document_serve_current,
+)
 from patolab.core.errors import DomainError
 from patolab.jobs.views import document_context
 
@@ -236,6 +240,9 @@ def workorder_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def workorder_pdf(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Serve the current PDF (ETag = SHA-256, 304); if it is not ready, start or
     join its job and go to the detail page, which shows the live status."""
+    current = document_serve_current(request, WORKORDER_DOCUMENT, pk=pk)
+    if current is not None:
+        return current
     wo = workorder_get_for(user=request.user, pk=pk)
     state = document_get_or_start(WORKORDER_DOCUMENT, wo, user=request.user)
     if state.document is None:
