@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.storage import default_storage
 from django.core.signals import setting_changed
@@ -182,7 +183,14 @@ class DocumentKind(Generic[T, D]):
     load: Callable[[int], T] | None = None
 
     def fingerprint(self, target: T) -> str:
-        return document_fingerprint(self.data(target), renderer=self.renderer_version())
+        # Documents print in the lab's language whatever the reader's (labels
+        # are lazy: they turn into text inside canonical_json). A request in
+        # English must get the fingerprint the worker stores, or every GET
+        # would start another job.
+        with translation.override(settings.LANGUAGE_CODE):
+            return document_fingerprint(
+                self.data(target), renderer=self.renderer_version()
+            )
 
     def stored(self, target: T, fingerprint: str) -> D | None:
         if self.find is not None:
@@ -359,18 +367,19 @@ def document_build(kind: DocumentKind[T, D], target: T) -> D:
     Idempotent: when a row with the current fingerprint exists and its file is
     in storage, nothing is rendered or written.
     """
-    data = kind.data(target)
-    fingerprint = document_fingerprint(data, renderer=kind.renderer_version())
-    existing = kind.stored(target, fingerprint)
-    if existing is not None and default_storage.exists(existing.file):
-        return existing
-    return document_store(
-        kind,
-        target,
-        fingerprint=fingerprint,
-        content=kind.render(data),
-        defaults=kind.row_fields(data) if kind.row_fields else None,
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # see fingerprint()
+        data = kind.data(target)
+        fingerprint = document_fingerprint(data, renderer=kind.renderer_version())
+        existing = kind.stored(target, fingerprint)
+        if existing is not None and default_storage.exists(existing.file):
+            return existing
+        return document_store(
+            kind,
+            target,
+            fingerprint=fingerprint,
+            content=kind.render(data),
+            defaults=kind.row_fields(data) if kind.row_fields else None,
+        )
 
 
 def _delete_quietly(path: str) -> None:
@@ -475,7 +484,6 @@ def _memo_key(kind: DocumentKind[Any, Any], pk: int, digest: str) -> tuple[Any, 
         pk,
         digest,
         kind.renderer_version(),
-        translation.get_language(),
         timezone.get_current_timezone_name(),
     )
 

@@ -6,6 +6,7 @@ import io
 import threading
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 from pypdf import PdfReader
@@ -187,3 +188,23 @@ def test_storage_error_is_retried_with_backoff(
     )
     assert job.attempts == 2
     assert len(calls) == 2
+
+
+def test_a_user_reading_in_english_gets_the_spanish_pdf_from_one_job(
+    login, vet_owner, work_order, wait
+):
+    """PDFs are printed in Spanish whatever the reader's language: the
+    fingerprint a request computes must match the one the worker stores, or
+    every GET would start another job and never serve the file."""
+    client = login(vet_owner)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    url = reverse("workorders:pdf", args=[work_order.pk])
+
+    def served():
+        response = client.get(url)
+        return response if response.status_code == 200 else None
+
+    response = wait(served, timeout=30, interval=0.2)
+    text = pdf_text(body(response))
+    assert "Responsable inscripto" in text
+    assert Job.objects.filter(kind="workorder.pdf").count() == 1
