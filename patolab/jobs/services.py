@@ -13,7 +13,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from celery import current_app
@@ -92,12 +91,16 @@ def job_start(
 
 
 def _send_on_commit(*, job: Job) -> None:
-    transaction.on_commit(
-        partial(
-            job_send, job_id=str(job.pk), task_id=job.celery_task_id, kind=job.kind
-        ),
-        robust=True,
-    )
+    job_id, task_id, kind = str(job.pk), job.celery_task_id, job.kind
+
+    # A named function, not a functools.partial: Django 5.2 logs a robust
+    # callback's error with its __qualname__, which a partial lacks, so a
+    # broker failure raised AttributeError out of the commit (django ticket
+    # #36487) and failed the request or the job instead of being logged.
+    def send_job() -> None:
+        job_send(job_id=job_id, task_id=task_id, kind=kind)
+
+    transaction.on_commit(send_job, robust=True)
 
 
 def job_send(*, job_id: str, task_id: str, kind: str) -> None:

@@ -15,7 +15,6 @@ import smtplib
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import TYPE_CHECKING
 
 from celery import current_app
@@ -274,10 +273,13 @@ EMAIL_SEND_TASK = "patolab.notifications.email_send"
 def email_log_enqueue(email_log_id: int) -> None:
     """Send the delivery task for one row after the current transaction commits
     (the task route puts it on the `emails` queue)."""
-    transaction.on_commit(
-        partial(current_app.send_task, EMAIL_SEND_TASK, args=[email_log_id]),
-        robust=True,
-    )
+
+    # A named function, not a functools.partial (see jobs.services
+    # `_send_on_commit`): a broker failure must be logged, not raised.
+    def send_email() -> None:
+        current_app.send_task(EMAIL_SEND_TASK, args=[email_log_id])
+
+    transaction.on_commit(send_email, robust=True)
 
 
 def email_log_sweep() -> dict[str, int]:

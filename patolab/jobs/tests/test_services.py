@@ -140,3 +140,25 @@ def test_lab_colleagues_can_open_each_others_jobs_but_vets_cannot(
     assert api(technician).get(f"/api/v1/jobs/{vet_job.pk}").status_code == 404
     # The list stays "the caller's jobs".
     assert api(pathologist).get("/api/v1/jobs").json()["count"] == 0
+
+
+def test_a_broker_down_at_commit_is_logged_and_the_job_left_to_the_sweeper(
+    transactional_db, admin, monkeypatch, caplog
+):
+    """Redis or RabbitMQ refusing the publish after the commit must not raise
+    out of the request or job that started it (found by the Redis-restart
+    drill: a finalization failed with AttributeError from Django's logging of a
+    functools.partial callback). The row stays queued; the sweeper re-sends it."""
+    from django.db import transaction
+    from kombu.exceptions import OperationalError
+
+    from config.celery import app
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1. Connection refused.")
+
+    monkeypatch.setattr(app, "send_task", broker_down)
+    with transaction.atomic():
+        job = job_start(kind="system.selftest", target="demo:broker-down", user=admin)
+    assert Job.objects.get(pk=job.pk).state == JobState.QUEUED
+    assert "Connection refused" in caplog.text

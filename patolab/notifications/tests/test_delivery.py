@@ -240,3 +240,23 @@ def test_a_header_injection_fails_at_once_instead_of_retrying(
     assert row.status == EmailStatus.FAILED
     assert row.last_error
     assert scripted_smtp.messages == []
+
+
+def test_a_broker_down_at_commit_leaves_the_email_queued_for_the_sweeper(
+    transactional_db, vet_owner, monkeypatch, caplog
+):
+    """A publish refused after the commit is logged, not raised (a partial
+    callback made Django's robust on_commit raise AttributeError)."""
+    from django.db import transaction
+    from kombu.exceptions import OperationalError
+
+    from config.celery import app
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1. Connection refused.")
+
+    monkeypatch.setattr(app, "send_task", broker_down)
+    with transaction.atomic():
+        log = emails.protocol_received(protocol=make_received_protocol(vet_owner))
+    assert EmailLog.objects.get(pk=log.pk).status == EmailStatus.QUEUED
+    assert "Connection refused" in caplog.text
