@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import statistics
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,9 +16,15 @@ def setup_django() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("FAST_PASSWORD_HASHER", "1")
+    import logging
+
     import django
 
     django.setup()
+    # django-axes logs every (force_)login at INFO: noise between the figures.
+    logging.getLogger("axes").setLevel(logging.WARNING)
+    # WhiteNoise warns once when `collectstatic` has not run: benches serve none.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

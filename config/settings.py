@@ -228,13 +228,19 @@ MIDDLEWARE = [
 # ---------------------------------------------------------------------------
 # Cache and sessions
 # ---------------------------------------------------------------------------
-# With CACHE_URL=redis://… the cache is shared by every process, so sessions
-# are read from it (`cached_db`: one Redis GET per request instead of a
-# database query; written through to the database, so a Redis restart logs
-# nobody out, and logout deletes the session from both). Without a shared
-# cache, sessions stay in the database: a per-process memory cache would keep
-# serving a session another process has ended. Signed-cookie sessions were
-# ruled out: they cannot be revoked on logout.
+# Sessions are read on every request, so they should cost no database query,
+# and logging out must end a session everywhere (a stolen cookie must not
+# outlive its logout). Hence `cached_db` (read from the cache, written through
+# to the database, so a cache restart logs nobody out) over a cache that every
+# process serving the site shares:
+# - CACHE_URL=redis://…: shared by the whole fleet; one Redis GET per request.
+# - no CACHE_URL and SQLite: one machine by construction (SQLite is a local
+#   file), so the file cache under the var folder is shared by all its
+#   processes; one small file read per request.
+# - no CACHE_URL but PostgreSQL: machines may share the database without
+#   sharing a cache, and a per-machine cache would keep serving a session
+#   another machine ended; sessions stay in the database (one query).
+# Signed-cookie sessions were ruled out: they cannot be revoked on logout.
 # https://docs.djangoproject.com/en/5.2/topics/http/sessions/#using-cached-sessions
 CACHE_URL = env_str("CACHE_URL", "")
 if CACHE_URL.startswith(("redis://", "rediss://")):
@@ -250,7 +256,7 @@ elif CACHE_URL:
     raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, got {CACHE_URL!r}")
 else:
     # One machine: files under the var folder, shared by every process there
-    # (the login/e-mail throttling counters must be; sessions stay in the DB).
+    # (the login/e-mail throttling counters must be).
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -298,6 +304,10 @@ DATABASES = {
     else sqlite_database(VAR_DIR / "patolab.sqlite3")
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if not CACHE_URL and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # See "Cache and sessions": SQLite means one machine, whose file cache
+    # every process shares.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # ---------------------------------------------------------------------------
 # Auth
@@ -333,6 +343,11 @@ ACCOUNT_EMAILS_WINDOW_SECONDS = env_int("ACCOUNT_EMAILS_WINDOW_SECONDS", 3600)
 # the attempt in the admin, or the user resets the password).
 AUTHENTICATION_BACKENDS = [
     "patolab.accounts.backends.LoginThrottleBackend",
+    # ModelBackend with a prepared per-request user read.
+    "patolab.accounts.backends.UserBackend",
+    # Only so that sessions started before UserBackend (they name the backend
+    # that logged them in) stay valid; remove once they have expired
+    # (SESSION_COOKIE_AGE after the upgrade). New logins never reach it.
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)

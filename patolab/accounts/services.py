@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from patolab.core.errors import DomainError, ValidationFailed
 
 from .models import ApiToken, Role, User, Veterinarian
+from .selectors import api_token_get
 from .throttling import allow_account_email
 
 
@@ -104,18 +105,13 @@ def api_tokens_revoke_all(*, user_id: int) -> int:
 def api_token_authenticate(*, key: str) -> User | None:
     """The active user a bearer token belongs to, or None."""
     now = timezone.now()
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(
-            key_hash=ApiToken.hash_key(key), expires_at__gt=now, user__is_active=True
-        )
-        .first()
-    )
-    if token is None:
+    found = api_token_get(key_hash=ApiToken.hash_key(key), now=now)
+    if found is None:
         return None
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    token_id, last_used_at, user = found
+    if last_used_at is None or now - last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return user
 
 
 @transaction.atomic

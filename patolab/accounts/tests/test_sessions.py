@@ -1,5 +1,6 @@
 """Sessions read from a shared Redis cache (CACHE_URL): no database query per
-request, and logging out ends the session everywhere."""
+request, and logging out ends the session everywhere. The session's user is
+read by a prepared statement (UserBackend) that loads the same user."""
 
 from __future__ import annotations
 
@@ -49,3 +50,40 @@ def test_logout_ends_the_cached_session_for_every_copy_of_the_cookie(
     response = stolen.get("/protocolos/")
     assert response.status_code == 302
     assert "/cuentas/" in response["Location"]
+
+
+def test_the_session_user_is_loaded_whole_and_a_disabled_one_is_logged_out(
+    vet_owner,
+):
+    client = Client()
+    client.force_login(vet_owner)
+    response = client.get("/protocolos/")
+    user = response.wsgi_request.user
+    assert user == vet_owner
+    for field in type(vet_owner)._meta.concrete_fields:
+        assert getattr(user, field.attname) == getattr(vet_owner, field.attname)
+    type(vet_owner).objects.filter(pk=vet_owner.pk).update(is_active=False)
+    assert client.get("/protocolos/").status_code == 302
+
+
+def test_sessions_started_before_the_prepared_backend_stay_valid(vet_owner):
+    client = Client()
+    client.force_login(vet_owner, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get("/protocolos/").status_code == 200
+
+
+def test_a_wrong_password_is_hashed_once(vet_owner, monkeypatch):
+    from django.contrib.auth import authenticate
+    from django.test import RequestFactory
+
+    calls = []
+    original = type(vet_owner).check_password
+
+    def counting(self, raw):
+        calls.append(raw)
+        return original(self, raw)
+
+    monkeypatch.setattr(type(vet_owner), "check_password", counting)
+    request = RequestFactory().post("/cuentas/login/")
+    assert authenticate(request, username="vet_owner", password="wrong") is None
+    assert calls == ["wrong"]
