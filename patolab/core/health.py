@@ -44,9 +44,12 @@ def present_workers() -> int:
         return 0
 
 
-def ping_workers(timeout: float) -> int:
+def ping_workers(timeout: float, limit: int | None = None) -> int:
+    """Workers answering a broadcast ping within `timeout`; with `limit`, the
+    wait ends as soon as that many have answered (without it, a ping always
+    waits the whole timeout: it cannot know how many workers there are)."""
     try:
-        return len(current_app.control.ping(timeout=timeout) or [])
+        return len(current_app.control.ping(timeout=timeout, limit=limit) or [])
     except Exception:
         return 0
 
@@ -56,20 +59,25 @@ def count_workers() -> tuple[int, str]:
     supports it (a worker that stopped consuming does not answer), presence rows
     otherwise.
 
+    The presence rows say how many workers are alive, so the ping stops
+    waiting once that many have answered (a few milliseconds, instead of the
+    whole timeout every time); a live worker that does not answer still
+    costs the timeout, and is not counted.
+
     Right after a broker restart a worker is alive but still re-binding its
     broadcast queue, and the first quick ping misses it: when presence rows say
     workers are alive, ping again with a longer wait before answering, and call
     the ones that still do not answer "starting" rather than gone."""
     scheme = settings.CELERY_BROKER_URL.split(":", 1)[0].split("+", 1)[0]
+    present = present_workers()
     if scheme not in BROADCAST_SCHEMES:
-        count = present_workers()
-        return count, "ok" if count else "none"
-    count = ping_workers(1.0)
+        return present, "ok" if present else "none"
+    count = ping_workers(1.0, limit=present or None)
     if count:
         return count, "ok"
-    if not present_workers():
+    if not present:
         return 0, "none"
-    count = ping_workers(3.0)
+    count = ping_workers(3.0, limit=present)
     return (count, "ok") if count else (0, "starting")
 
 

@@ -22,7 +22,7 @@ from .jobs import SLIP
 from .selectors import (
     protocol_get_for,
     protocol_history,
-    protocol_list_for,
+    protocol_list_for_api,
     protocol_lookup,
     protocol_slip_get_for,
 )
@@ -194,9 +194,7 @@ def protocol_list_endpoint(
         "received_from": received_from,
         "received_to": received_to,
     }
-    qs = protocol_list_for(user=request.user, filters=filters).prefetch_related(
-        "reports"
-    )
+    qs = protocol_list_for_api(user=request.user, filters=filters)
     return paginate(request, qs, protocol_to_dict, page=page, page_size=page_size)
 
 

@@ -178,6 +178,28 @@ def protocol_with_report_pdf(qs: QuerySet[Protocol]) -> QuerySet[Protocol]:
     return qs.annotate(report_pdf_id=Subquery(newest))
 
 
+def protocol_list_for_api(
+    *, user: Any, filters: dict[str, Any] | None = None
+) -> QuerySet[Protocol]:
+    """`protocol_list_for` with what the API's protocol objects print and
+    nothing more: the latest report's id and status as two correlated
+    subqueries (`latest_report_id`, `latest_report_status`; by relation name,
+    the reports app sits above this one) instead of prefetching every report
+    version with its texts, and no join to the veterinarian's user."""
+    newest = Protocol.objects.filter(pk=OuterRef("pk"), reports__isnull=False).order_by(
+        "-reports__version", "-reports__id"
+    )
+    return (
+        protocol_list_for(user=user, filters=filters)
+        .select_related(None)
+        .select_related("veterinarian", "reception", "reception__received_by")
+        .annotate(
+            latest_report_id=Subquery(newest.values("reports__id")[:1]),
+            latest_report_status=Subquery(newest.values("reports__status")[:1]),
+        )
+    )
+
+
 def protocol_get_for(*, user: Any, pk: Any) -> Protocol:
     """One protocol the user may see; Http404 for another vet's or a missing one."""
     try:

@@ -12,6 +12,13 @@ def _iso(value: Any) -> str | None:
 
 
 def protocol_latest_report(protocol: Protocol) -> dict[str, Any] | None:
+    if hasattr(protocol, "latest_report_id"):  # `protocol_list_for_api`
+        if protocol.latest_report_id is None:
+            return None
+        return {
+            "id": protocol.latest_report_id,
+            "status": protocol.latest_report_status,
+        }
     # Uses the prefetch cache when the selector prefetched `reports`.
     reports = list(protocol.reports.all())  # type: ignore[attr-defined]
     if not reports:

@@ -389,3 +389,33 @@ def test_bulk_status_answers_202_with_job(api, admin, vet_owner, technician):
     body = response.json()
     assert body["kind"] == "protocols.bulk_status"
     assert response["Location"] == body["url"]
+
+
+def test_list_shows_each_protocols_latest_report_version(
+    api, vet_owner, technician, pathologist
+):
+    from patolab.reports.models import Report
+
+    with_reports = make_received(vet_owner, technician)
+    without = make_received(vet_owner, technician)
+    first = Report.objects.create(
+        protocol=with_reports, histopathologist=pathologist, status="finalized"
+    )
+    second = Report.objects.create(
+        protocol=with_reports,
+        histopathologist=pathologist,
+        version=2,
+        supersedes=first,
+        status="draft",
+    )
+    rows = {
+        row["id"]: row
+        for row in api(technician)
+        .get("/api/v1/protocols", page_size=200)
+        .json()["results"]
+    }
+    assert rows[with_reports.pk]["report"] == {"id": second.pk, "status": "draft"}
+    assert rows[without.pk]["report"] is None
+    assert api(technician).get(f"/api/v1/protocols/{with_reports.pk}").json()[
+        "report"
+    ] == {"id": second.pk, "status": "draft"}
