@@ -340,7 +340,12 @@ def worker_process(
     started: list[WorkerProcess] = []
 
     def start(
-        name: str = "w1", *, concurrency: int = 1, queues: str = QUEUES, **env: str
+        name: str = "w1",
+        *,
+        concurrency: int = 1,
+        queues: str = QUEUES,
+        pool: str = "prefork",
+        **env: str,
     ) -> WorkerProcess:
         log = tmp_path / f"worker-{name}.log"
         cmd = [
@@ -354,6 +359,8 @@ def worker_process(
             queues,
             "-c",
             str(concurrency),
+            "-P",
+            pool,
             "-n",
             f"{name}@%h",
             "-l",
