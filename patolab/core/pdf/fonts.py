@@ -80,7 +80,11 @@ def lean_font_bytes(filename: str, style: str) -> bytes:
     """`filename` from ReportLab's font folder without hinting, renamed."""
     from fontTools.ttLib import TTFont as ToolsFont
 
-    font = ToolsFont(str(FONT_DIR / filename))
+    # recalcTimestamp=False: fontTools would stamp `head.modified` with the
+    # time of this call, so every process (every worker) embedded different
+    # font bytes and the same report rendered to a different file in each:
+    # a regeneration rerun by another worker then re-stored every report.
+    font = ToolsFont(str(FONT_DIR / filename), recalcTimestamp=False)
     for tag in _HINTING_TABLES:
         if tag in font:
             del font[tag]

@@ -100,6 +100,30 @@ def test_same_content_gives_the_same_bytes():
     assert render_report(sample()) == render_report(sample())
 
 
+def test_same_content_gives_the_same_bytes_in_another_process():
+    """A worker process rendering the same report later (a regeneration rerun
+    after a crash) makes the same bytes: nothing in the file (embedded font
+    tables included) depends on when or where the process started."""
+    import hashlib
+    import subprocess
+    import sys
+
+    here = hashlib.sha256(render_report(sample())).hexdigest()
+    script = (
+        "import hashlib, time, django; django.setup(); time.sleep(1.1)\n"
+        "from patolab.reports.tests.test_pdf import render_report, sample\n"
+        "print(hashlib.sha256(render_report(sample())).hexdigest())"
+    )
+    other = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()[-1]
+    assert other == here
+
+
 def test_different_content_gives_different_bytes():
     assert render_report(sample()) != render_report(sample(diagnosis="Lipoma."))
 
