@@ -63,3 +63,23 @@ def poison(job: Job, progress: Progress) -> dict[str, Any]:
 
     os.kill(os.getpid(), signal.SIGKILL)
     return {}
+
+
+@register("test.db_lost", max_attempts=3)
+def db_lost(job: Job, progress: Progress) -> dict[str, Any]:
+    """Loses its database connection on the first attempt (what a handler sees
+    when PostgreSQL drops it), then succeeds."""
+    if job.attempts == 1:
+        from django.db import OperationalError
+
+        raise OperationalError("terminating connection due to administrator command")
+    return {"attempt": job.attempts}
+
+
+# A renderer version bump for worker subprocesses (the failure drills): a
+# subprocess cannot be monkeypatched, so the new version comes from the
+# environment when this module is loaded (PATOLAB_JOB_MODULES).
+if os.environ.get("TEST_REPORT_RENDERER_VERSION"):
+    from patolab.reports import pdf as _report_pdf
+
+    _report_pdf.RENDERER_VERSION = os.environ["TEST_REPORT_RENDERER_VERSION"]

@@ -30,7 +30,12 @@ from django.utils.translation import gettext as _
 
 from patolab.accounts.models import User
 from patolab.core.errors import Conflict, DomainError, NotAllowed, ValidationFailed
-from patolab.core.retry import retry_delay
+from patolab.core.retry import (
+    DATABASE_TRANSIENT_ERRORS,
+    database_reconnect,
+    retry_delay,
+    retry_on_lost_connection,
+)
 
 from .models import Job, JobState
 from .registry import JobKind, get_kind
@@ -270,7 +275,14 @@ class Heartbeat:
     def _run(self) -> None:
         try:
             while not self._stop.wait(settings.JOBS_HEARTBEAT_SECONDS):
-                _owned(self.job).update(heartbeat_at=timezone.now())
+                try:
+                    _owned(self.job).update(heartbeat_at=timezone.now())
+                except DATABASE_TRANSIENT_ERRORS as exc:
+                    # A lost connection must not stop the heartbeat: the
+                    # sweeper would take the live job for dead and send it
+                    # again while this run goes on. Beat again, reconnected.
+                    logger.warning("heartbeat of job %s: %s", self.job.pk, exc)
+                    database_reconnect()
         except Exception:
             logger.exception("heartbeat of job %s failed", self.job.pk)
         finally:
@@ -293,20 +305,30 @@ def job_execute(*, job: Job) -> Outcome:
     spec: JobKind = get_kind(job.kind)
     progress = Progress(job)
     summary: dict[str, Any] = {"job": str(job.pk), "kind": job.kind}
+    # A lost database connection is transient for every kind (handlers are
+    # idempotent): retry on a new connection rather than fail the job.
+    transient = (*spec.retry_on, *DATABASE_TRANSIENT_ERRORS)
     try:
         with Heartbeat(job):
             result = spec.handler(job, progress)
-    except spec.retry_on as exc:
+    except transient as exc:
+        if isinstance(exc, DATABASE_TRANSIENT_ERRORS):
+            database_reconnect()
         if job.attempts >= spec.max_attempts:
             job_fail(job=job, error=_error_text(exc))
             return Outcome({**summary, "state": JobState.FAILED})
         delay = retry_delay(job.attempts)
         job_event(job, "retrying", retry_in=round(delay, 2))
-        _owned(job).update(
-            state=JobState.QUEUED,
-            error=_("Reintentando tras un error transitorio: %(error)s")
-            % {"error": _error_text(exc)},
-            queued_at=timezone.now() + timedelta(seconds=delay),
+        error = _("Reintentando tras un error transitorio: %(error)s") % {
+            "error": _error_text(exc)
+        }
+        retry_on_lost_connection(
+            lambda: _owned(job).update(
+                state=JobState.QUEUED,
+                error=error,
+                queued_at=timezone.now() + timedelta(seconds=delay),
+            ),
+            what=f"job {job.pk}",
         )
         logger.warning("job %s transient error, retry in %.1fs: %s", job.pk, delay, exc)
         return Outcome(
@@ -341,13 +363,19 @@ def job_succeed(*, job: Job, result: dict[str, Any] | None) -> None:
     }
     if job.progress_total:
         fields["progress_current"] = job.progress_total
-    if _owned(job).update(**fields):
+    # The work is done: a lost connection must not make it run again.
+    if retry_on_lost_connection(
+        lambda: _owned(job).update(**fields), what=f"job {job.pk}"
+    ):
         job_event(job, JobState.SUCCEEDED)
 
 
 def job_fail(*, job: Job, error: str) -> None:
-    if _owned(job).update(
-        state=JobState.FAILED, error=error, finished_at=timezone.now()
+    if retry_on_lost_connection(
+        lambda: _owned(job).update(
+            state=JobState.FAILED, error=error, finished_at=timezone.now()
+        ),
+        what=f"job {job.pk}",
     ):
         job_event(job, JobState.FAILED, error=error[:200])
 

@@ -4,11 +4,24 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from patolab.core.retry import DATABASE_TRANSIENT_ERRORS
+
 from .services import job_claim, job_execute, job_sweep
 
 
 @shared_task(
-    name="patolab.jobs.run", bind=True, acks_late=True, reject_on_worker_lost=True
+    name="patolab.jobs.run",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # The claim itself met a lost database connection: deliver again soon
+    # (Celery's Django fixup drops the broken connection before each run)
+    # rather than wait for the sweeper's JOBS_STUCK_QUEUED_SECONDS.
+    autoretry_for=DATABASE_TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=30,
+    retry_jitter=True,
+    retry_kwargs={"max_retries": 5},
 )
 def job_run(self: Task[Any, Any], job_id: str) -> dict[str, Any]:
     """Run one Job by id. Safe to deliver twice: claiming is a conditional UPDATE

@@ -26,7 +26,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from patolab.core.retry import retry_delay
+from patolab.core.retry import (
+    DATABASE_TRANSIENT_ERRORS,
+    database_reconnect,
+    retry_delay,
+    retry_on_lost_connection,
+)
 
 from .models import EmailLog, EmailStatus
 
@@ -162,7 +167,15 @@ def email_log_build_message(*, log: EmailLog) -> EmailMultiAlternatives:
 
 def _finish(log: EmailLog, **fields: object) -> None:
     # Only the run that holds the claim (status `sending`) may record an outcome.
-    EmailLog.objects.filter(pk=log.pk, status=EmailStatus.SENDING).update(**fields)
+    # After SMTP accepted the message, losing this write (a dropped database
+    # connection) would leave the row in `sending` and the sweeper would send it
+    # again: it is retried on a new connection.
+    retry_on_lost_connection(
+        lambda: EmailLog.objects.filter(pk=log.pk, status=EmailStatus.SENDING).update(
+            **fields
+        ),
+        what=f"email {log.pk}",
+    )
 
 
 def email_log_deliver(*, email_log_id: int) -> Delivery:
@@ -179,10 +192,16 @@ def email_log_deliver(*, email_log_id: int) -> Delivery:
     if log is None:
         logger.info("email %s: not claimable (sent, failed or owned)", email_log_id)
         return Delivery(email_log_id=email_log_id, outcome="skipped")
+    # The heartbeat lasts until the outcome is written, so the sweeper never
+    # retakes a row whose message was accepted but not yet marked sent.
+    with SendingHeartbeat(log.pk):
+        return _send_claimed(log)
+
+
+def _send_claimed(log: EmailLog) -> Delivery:
     try:
         message = email_log_build_message(log=log)
-        with SendingHeartbeat(log.pk):
-            message.send(fail_silently=False)
+        message.send(fail_silently=False)
     except PermanentSendError as exc:
         error = str(exc)
         _finish(log, status=EmailStatus.FAILED, last_error=error)
@@ -256,9 +275,15 @@ class SendingHeartbeat:
         every = max(0.5, settings.EMAIL_SENDING_STALE_SECONDS / 3)
         try:
             while not self._stop.wait(every):
-                EmailLog.objects.filter(
-                    pk=self.email_log_id, status=EmailStatus.SENDING
-                ).update(sending_started_at=timezone.now())
+                try:
+                    EmailLog.objects.filter(
+                        pk=self.email_log_id, status=EmailStatus.SENDING
+                    ).update(sending_started_at=timezone.now())
+                except DATABASE_TRANSIENT_ERRORS as exc:
+                    # Keep beating on a new connection: a silent heartbeat
+                    # lets the sweeper send the message a second time.
+                    logger.warning("heartbeat of email %s: %s", self.email_log_id, exc)
+                    database_reconnect()
         except Exception:
             logger.exception("heartbeat of email %s failed", self.email_log_id)
         finally:

@@ -4,6 +4,8 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from patolab.core.retry import DATABASE_TRANSIENT_ERRORS
+
 from .services import email_log_deliver, email_log_sweep
 
 
@@ -13,6 +15,14 @@ from .services import email_log_deliver, email_log_sweep
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=None,  # unbounded here: the service gives up by age
+    # A lost database connection before SMTP was reached (the claim): deliver
+    # again soon instead of waiting for the sweeper (EMAIL_QUEUED_STALE_SECONDS).
+    # Celery counts these with the SMTP retries: past 5 the sweeper takes over.
+    autoretry_for=DATABASE_TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=30,
+    retry_jitter=True,
+    retry_kwargs={"max_retries": 5},
 )
 def email_send(self: Task[Any, Any], email_log_id: int) -> dict[str, Any]:
     """Deliver one EmailLog row. Safe to deliver twice: the row is claimed with a

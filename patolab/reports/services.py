@@ -22,6 +22,7 @@ from patolab.core.errors import Conflict, DomainError, ValidationFailed
 from patolab.core.files import sha256_hex
 from patolab.core.pdf.pdfa import DocumentInfo
 from patolab.core.pdf.signing import SignedPdf, sign_pdf
+from patolab.core.retry import DATABASE_TRANSIENT_ERRORS
 from patolab.jobs.models import Job
 from patolab.jobs.selectors import job_active_for
 from patolab.jobs.services import Progress, job_start
@@ -606,6 +607,10 @@ def report_regenerate_execute(*, job: Job, progress: Progress) -> dict[str, Any]
     for done, report_id in enumerate(ids, start=1):
         try:
             counts[report_regenerate_one(report_id=report_id)] += 1
+        except DATABASE_TRANSIENT_ERRORS:
+            # The database connection, not this report: the job retries, and
+            # the reports already done come out "unchanged" then.
+            raise
         except DomainError as exc:
             counts["failed"] += 1
             errors.append({"id": report_id, "ok": False, "error": exc.message})

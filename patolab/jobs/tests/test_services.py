@@ -5,11 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from patolab.core.errors import Conflict
 from patolab.jobs.models import Job, JobState
-from patolab.jobs.services import Progress, job_claim, job_retry, job_start, job_sweep
+from patolab.jobs.services import (
+    Progress,
+    job_claim,
+    job_execute,
+    job_retry,
+    job_start,
+    job_sweep,
+)
 
 
 @pytest.fixture
@@ -162,3 +170,23 @@ def test_a_broker_down_at_commit_is_logged_and_the_job_left_to_the_sweeper(
         job = job_start(kind="system.selftest", target="demo:broker-down", user=admin)
     assert Job.objects.get(pk=job.pk).state == JobState.QUEUED
     assert "Connection refused" in caplog.text
+
+
+def test_a_lost_database_connection_is_retried_not_failed(
+    transactional_db, admin, django_capture_on_commit_callbacks
+):
+    """A handler whose connection PostgreSQL dropped (a restart, a failover) is
+    retried on a new connection like any transient error; the job is not failed."""
+    with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
+        job = job_start(kind="test.db_lost", target="demo:db", user=admin)
+    claimed = job_claim(job_id=str(job.pk), task_id=job.celery_task_id)
+    assert claimed is not None
+    outcome = job_execute(job=claimed)
+    assert outcome.retry_in is not None
+    row = Job.objects.get(pk=job.pk)
+    assert row.state == JobState.QUEUED
+    assert "terminating connection" in row.error
+    again = job_claim(job_id=str(job.pk), task_id=job.celery_task_id)
+    assert again is not None
+    assert job_execute(job=again).summary["state"] == JobState.SUCCEEDED
+    assert Job.objects.get(pk=job.pk).result == {"attempt": 2}

@@ -114,7 +114,7 @@ def test_same_content_gives_the_same_bytes_in_another_process():
         "from patolab.reports.tests.test_pdf import render_report, sample\n"
         "print(hashlib.sha256(render_report(sample())).hexdigest())"
     )
-    other = subprocess.run(  # noqa: S603
+    other = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
