@@ -127,6 +127,11 @@ def _cursor(using: str) -> Any:
         return connection.cursor()
     import psycopg
 
+    # What Django's own cursor() does first: with CONN_HEALTH_CHECKS, the first
+    # query of a request checks a persistent connection and replaces a dead
+    # one (a PostgreSQL restart). A prepared read is often that first query
+    # (the bearer token's user): without this it got the dead one, a 500.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     if connection.connection.prepare_threshold is None:
         connection.connection.prepare_threshold = 0
