@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from patolab.accounts.models import User
 from patolab.accounts.permissions import require_role
 from patolab.core.errors import DomainError, ValidationFailed
+from patolab.core.retry import DATABASE_TRANSIENT_ERRORS
 from patolab.jobs.models import Job
 from patolab.jobs.services import job_start
 from patolab.notifications import emails
@@ -136,6 +137,10 @@ def notifications_bulk_run(
                 outcome = _bulk_one(
                     protocol=protocol, email_type=email_type, tag=f"bulk:{job_id}"
                 )
+        except DATABASE_TRANSIENT_ERRORS:
+            # The connection, not this protocol: the job retries (the rows
+            # already made are found by their keys, nothing is mailed twice).
+            raise
         except Exception as exc:
             logger.warning("bulk notify: protocol %s failed: %s", pk, exc)
             counts["failed"] += 1
