@@ -30,9 +30,9 @@ def check_broker() -> str:
     try:
         with current_app.connection_or_acquire() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-            client = getattr(conn.default_channel, "client", None)
-            if callable(getattr(client, "ping", None)):  # Redis
-                client.ping()
+            ping = getattr(getattr(conn.default_channel, "client", None), "ping", None)
+            if callable(ping):  # Redis
+                ping()
     except Exception as exc:
         return f"error: {type(exc).__name__}"
     return "ok"
