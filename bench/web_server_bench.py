@@ -13,7 +13,9 @@ The load generator shares the machine's cores with the server: it is `wrk`
 themselves: read those figures as a floor). WEB_BENCH_CLIENT=wrk|ab|python
 forces one. Same-run reference: the smallest WSGI app (bench/wsgi_reference.py)
 under the same gunicorn configuration and client, and the load average before
-each server. WEB_BENCH_SECONDS sets the length of each run (default 8).
+each server. WEB_BENCH_SECONDS sets the length of each run (default 8),
+WEB_BENCH_SERVERS which servers run (default "gunicorn,runserver"); gunicorn
+reads WEB_CONCURRENCY / WEB_THREADS like `make run`.
 """
 
 from __future__ import annotations
@@ -311,7 +313,8 @@ def main() -> int:
 
     workers = start_workers()
     try:
-        for kind in ("gunicorn", "runserver"):
+        servers = os.environ.get("WEB_BENCH_SERVERS", "gunicorn,runserver")
+        for kind in servers.split(","):
             port = free_port()
             proc = start_server(kind, port)
             base = f"http://127.0.0.1:{port}"
