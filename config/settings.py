@@ -493,7 +493,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_SEND_TASK_EVENTS = True  # Flower
-CELERY_TASK_SEND_SENT_EVENT = True
+# No "task-sent" event from the web process: it is a second Redis publish on
+# every request that starts a job. Flower still shows every task from the
+# workers' own events (received, started, succeeded/failed); only a task no
+# worker has taken yet is missing there, and the Job table (in-app monitor)
+# shows those as `queued`. CELERY_TASK_SEND_SENT_EVENT=true turns it back on.
+CELERY_TASK_SEND_SENT_EVENT = env_bool("CELERY_TASK_SEND_SENT_EVENT", False)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 PATOLAB_QUEUES = ["pdf_generation", "emails", "bulk", "default"]
 CELERY_TASK_ROUTES = {

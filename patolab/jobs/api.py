@@ -23,9 +23,10 @@ def job_accepted(
     job: Job, *, status: int = 202, extra: dict[str, Any] | None = None
 ) -> HttpResponse:
     """202 with the job object and a Location header (API.md)."""
-    body = job_to_dict(job) if extra is None else {**extra, "job": job_to_dict(job)}
+    job_dict = job_to_dict(job)
+    body = job_dict if extra is None else {**extra, "job": job_dict}
     response = JsonResponse(body, status=status)
-    response["Location"] = job_to_dict(job)["url"]
+    response["Location"] = job_dict["url"]
     return response
 
 

@@ -21,10 +21,14 @@ from django.conf import settings
 from django.db import (
     IntegrityError,
     connection,
+    connections,
     models,
+    router,
     transaction,
 )
 from django.db.models import F, Q
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,26 +77,41 @@ def job_start(
         "queued_at": timezone.now(),
         "progress_total": total,
     }
-    # Insert first: the partial unique constraint on active (kind, target)
-    # refuses a second active job, and the active one is returned then. That
-    # is one savepoint (a refused INSERT must not abort the caller's
-    # transaction) and no "is one active?" query on the common path. The
-    # active job may finish between the refused INSERT and the lookup: then
-    # the INSERT is tried again (it can succeed now).
-    for attempt in range(3):
-        try:
-            with transaction.atomic():
-                job = Job.objects.create(**fields)
-        except IntegrityError:
-            existing = job_active_for(kind=kind, target=key) if key else None
-            if existing is not None:
-                return existing
-            if not key or attempt == 2:
-                raise
-            continue
+    # Insert first, with ON CONFLICT DO NOTHING: the partial unique constraint
+    # on active (kind, target) makes the INSERT insert nothing when a job is
+    # active, and that one is returned. One statement on the common path: no
+    # "is one active?" query and no savepoint (a refused INSERT does not abort
+    # the caller's transaction). The active job may finish between the refused
+    # INSERT and the lookup: then that just-finished job is the answer (it ran
+    # for this very request's purpose), never a second INSERT.
+    job = Job(**fields)
+    if _insert_unless_active(job):
         _send_on_commit(job=job)
         return job
-    raise AssertionError("unreachable")  # pragma: no cover
+    if key:
+        existing = job_active_for(kind=kind, target=key) or job_latest_for(
+            kind=kind, target=key
+        )
+        if existing is not None:
+            return existing
+    raise IntegrityError(f"job {kind} for {key!r} refused and none found")
+
+
+def _insert_unless_active(job: Job) -> bool:
+    """INSERT the job row unless a unique constraint refuses it (the partial
+    one on active (kind, target)); True when the row was inserted."""
+    query = InsertQuery(Job, on_conflict=OnConflict.IGNORE)
+    fields = list(Job._meta.concrete_fields)
+    query.insert_values(fields, [job])
+    db = router.db_for_write(Job)
+    with connections[db].cursor() as cursor:
+        for sql, params in query.get_compiler(using=db).as_sql():
+            cursor.execute(sql, params)
+        inserted: bool = cursor.rowcount == 1
+    if inserted:
+        job._state.adding = False
+        job._state.db = db
+    return inserted
 
 
 def _send_on_commit(*, job: Job) -> None:

@@ -41,6 +41,29 @@ def test_finished_job_does_not_block_a_new_one(queued_job, admin):
     assert again.pk != queued_job.pk
 
 
+def test_a_start_refused_by_a_job_that_then_finishes_returns_that_job(
+    queued_job, admin, monkeypatch, django_capture_on_commit_callbacks
+):
+    # The race: the INSERT is refused because `queued_job` is active, and the
+    # worker finishes it before the lookup runs. The request gets the job that
+    # just did the work, never a second job (nor a second send).
+    from patolab.jobs import services
+
+    real_lookup = services.job_active_for
+
+    def finishes_first(**kwargs):
+        Job.objects.filter(pk=queued_job.pk).update(state=JobState.SUCCEEDED)
+        return real_lookup(**kwargs)
+
+    monkeypatch.setattr(services, "job_active_for", finishes_first)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        again = job_start(kind="system.selftest", target="demo:1", user=admin)
+    assert again.pk == queued_job.pk
+    assert again.state == JobState.SUCCEEDED
+    assert callbacks == []
+    assert Job.objects.filter(target="demo:1").count() == 1
+
+
 def test_unknown_kind_is_refused(admin):
     with pytest.raises(LookupError):
         job_start(kind="no.such.kind", user=admin)
