@@ -42,6 +42,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from .db import insert_unless_conflict
 from .errors import DomainError
 from .files import file_response, sha256_hex, store_bytes
 from .prepared import prepared_row
@@ -351,8 +352,13 @@ def document_store(
             owner.remote_field.set_cached_value(target, row)
         return row
     key = {**owner_lookup, kind.unique_by: fields.pop(kind.unique_by)}
-    row, created = manager.get_or_create(defaults=fields, **key)
-    if not created and row.fingerprint != fingerprint:
+    # One INSERT on the common path; a rerun (or a concurrent run) finds the
+    # row the model's unique (owner, unique_by) constraint kept.
+    new_row = kind.model(**key, **fields)
+    if insert_unless_conflict(new_row):
+        return new_row
+    row = manager.get(**key)
+    if row.fingerprint != fingerprint:
         # The same file again under a new fingerprint (say a renderer version
         # bump that changed no byte): it is the current file now.
         row.fingerprint = fingerprint

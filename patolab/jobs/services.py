@@ -18,21 +18,13 @@ from typing import Any
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import (
-    IntegrityError,
-    connection,
-    connections,
-    models,
-    router,
-    transaction,
-)
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patolab.accounts.models import User
+from patolab.core.db import insert_unless_conflict
 from patolab.core.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from patolab.core.retry import (
     DATABASE_TRANSIENT_ERRORS,
@@ -85,7 +77,7 @@ def job_start(
     # INSERT and the lookup: then that just-finished job is the answer (it ran
     # for this very request's purpose), never a second INSERT.
     job = Job(**fields)
-    if _insert_unless_active(job):
+    if insert_unless_conflict(job):
         _send_on_commit(job=job)
         return job
     if key:
@@ -95,23 +87,6 @@ def job_start(
         if existing is not None:
             return existing
     raise IntegrityError(f"job {kind} for {key!r} refused and none found")
-
-
-def _insert_unless_active(job: Job) -> bool:
-    """INSERT the job row unless a unique constraint refuses it (the partial
-    one on active (kind, target)); True when the row was inserted."""
-    query = InsertQuery(Job, on_conflict=OnConflict.IGNORE)
-    fields = list(Job._meta.concrete_fields)
-    query.insert_values(fields, [job])
-    db = router.db_for_write(Job)
-    with connections[db].cursor() as cursor:
-        for sql, params in query.get_compiler(using=db).as_sql():
-            cursor.execute(sql, params)
-        inserted: bool = cursor.rowcount == 1
-    if inserted:
-        job._state.adding = False
-        job._state.db = db
-    return inserted
 
 
 def _send_on_commit(*, job: Job) -> None:

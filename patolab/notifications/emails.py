@@ -25,7 +25,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from .models import EmailKind, EmailLog
-from .services import email_log_enqueue
+from .services import email_log_enqueue, email_log_send_after_commit
 
 if TYPE_CHECKING:
     from patolab.accounts.models import User, Veterinarian
@@ -72,9 +72,12 @@ def email_queue(
     protocol: Protocol | None = None,
     related: str = "",
     attachments: Iterable[Mapping[str, str]] = (),
+    inline: bool = False,
 ) -> EmailLog:
     """Render one e-mail, persist it as a queued EmailLog and send its id to the
-    `emails` queue on commit.
+    `emails` queue on commit (with `inline`: deliver it from this process
+    right after the commit, the queue taking over on any failure; for a job
+    that is the e-mail's only reason to exist, such as a finalization).
 
     `attachments` are `{"path": storage path, "filename", "mimetype"}` dicts; the
     files are read at delivery. Idempotent per `key`: an existing row (whatever
@@ -103,7 +106,10 @@ def email_queue(
             )
     except IntegrityError:
         return EmailLog.objects.get(idempotency_key=key)
-    email_log_enqueue(log.pk)
+    if inline:
+        email_log_send_after_commit(log.pk)
+    else:
+        email_log_enqueue(log.pk)
     return log
 
 
@@ -178,11 +184,17 @@ def protocol_rejected(*, protocol: Protocol) -> EmailLog:
 
 
 def report_ready(
-    *, report: Report, pdf_path: str, filename: str, sha256: str, tag: str = ""
+    *,
+    report: Report,
+    pdf_path: str,
+    filename: str,
+    sha256: str,
+    tag: str = "",
+    inline: bool = False,
 ) -> EmailLog:
     """The finalized report with its PDF attached (read from storage at delivery).
     Always sent. The key includes id, version and SHA-256: a regenerated PDF is a
-    new message, a retried finalization is not."""
+    new message, a retried finalization is not. `inline`: see `email_queue`."""
     protocol = report.protocol
     vet = protocol.veterinarian
     key = f"report_ready:report:{report.pk}:v{report.version}:{sha256}" + (
@@ -199,6 +211,7 @@ def report_ready(
         attachments=[
             {"path": pdf_path, "filename": filename, "mimetype": "application/pdf"}
         ],
+        inline=inline,
     )
 
 

@@ -440,15 +440,17 @@ def _protocol_to_report_sent(
 def report_finalize_execute(
     *, report_id: int, user: User | None = None
 ) -> dict[str, Any]:
-    """The body of the `report.finalize` job. Each step checks whether it is
-    already done, so running it twice (redelivery, retry) stores one PDF and
-    creates one e-mail:
+    """The body of the `report.finalize` job. Running it twice (redelivery,
+    retry) stores one PDF and creates one e-mail:
 
-    1. fix the report date (`finalized_at`) once, so re-renders are identical;
-    2. render + store the PDF and record it (unique per report and hash) and
-       mark the report finalized, unless a finalize PDF is already recorded;
-    3. create the report e-mail (idempotent by key, sent by the e-mail queue),
-       move the protocol to `report_sent` and mark the report sent, together.
+    1. render and sign the PDF, unless a finalize PDF is already recorded
+       (no database writes: the report date `finalized_at` is fixed in memory);
+    2. in one transaction: write `finalized_at`, record the PDF (unique per
+       report and hash), create the report e-mail (idempotent by key), move
+       the protocol to `report_sent` and mark the report sent. A crash before
+       the commit leaves nothing but an unrecorded file; the rerun starts over;
+    3. after the commit, send the e-mail from this process (the `emails`
+       queue takes over on any SMTP trouble; see `email_log_deliver_inline`).
     """
     from patolab.notifications import emails
 
@@ -457,42 +459,53 @@ def report_finalize_execute(
         raise Conflict(
             _("El informe volvió a borrador; no se finaliza."), code="report_draft"
         )
-    if report.finalized_at is None:
-        Report.objects.filter(pk=report.pk, finalized_at__isnull=True).update(
-            finalized_at=timezone.now()
-        )
-        report.refresh_from_db(fields=["finalized_at"])
-
     pdf = report.pdfs.filter(reason="finalize").first()
+    issued = None
     if pdf is None:
-        pdf = report_pdf_issue(report=report, reason="finalize")
+        # The printed date; written together with the PDF row below, so a
+        # re-render of the recorded PDF prints the same date.
+        report.finalized_at = report.finalized_at or timezone.now()
+        issued = report_pdf_render_signed(report=report)
+    now = timezone.now()
     with transaction.atomic():
-        Report.objects.filter(pk=report.pk, status=ReportStatus.FINALIZING).update(
-            status=ReportStatus.FINALIZED,
+        if issued is not None:
+            Report.objects.filter(pk=report.pk, finalized_at__isnull=True).update(
+                finalized_at=report.finalized_at
+            )
+            pdf = report_pdf_store(
+                report=report,
+                data=issued.data,
+                reason="finalize",
+                fingerprint=issued.fingerprint,
+                content_sha256=issued.content_sha256,
+                signed=issued.signed,
+            )
+        assert pdf is not None
+        Report.objects.filter(
+            pk=report.pk,
+            status__in=(ReportStatus.FINALIZING, ReportStatus.FINALIZED),
+        ).update(
+            status=ReportStatus.SENT,
             pdf_file=pdf.file,
             pdf_sha256=pdf.sha256,
-            updated_at=timezone.now(),
+            sent_at=now,
+            updated_at=now,
         )
-    report.refresh_from_db()
-
-    with transaction.atomic():
         emails.report_ready(
             report=report,
-            pdf_path=report.pdf_file,
+            pdf_path=pdf.file,
             filename=report_download_name(report),
-            sha256=report.pdf_sha256,
+            sha256=pdf.sha256,
+            inline=True,
         )
         _protocol_to_report_sent(
             protocol=report.protocol,
             user=user or report.histopathologist,
             report=report,
         )
-        Report.objects.filter(pk=report.pk, status=ReportStatus.FINALIZED).update(
-            status=ReportStatus.SENT, sent_at=timezone.now()
-        )
     return {
         "report_id": report.pk,
-        "sha256": report.pdf_sha256,
+        "sha256": pdf.sha256,
         "redirect_url": reverse("reports:detail", kwargs={"pk": report.pk}),
         "message": _("Informe finalizado y enviado al veterinario/a."),
     }
