@@ -60,20 +60,31 @@ def break_lines(
     paragraph line)`. A newline forces a break; runs of spaces collapse."""
     result: list[tuple[str, float, bool]] = []
     space = text_width(" ", font, size)
+    text_width(" ", font, 1.0)  # the memo for this font exists from here on
+    # Word widths straight from the memo (the same numbers `text_width`
+    # gives): one dict lookup per word instead of two calls, the bulk of a
+    # report's line breaking.
+    known = _WIDTHS[font].get
     for raw in text.split("\n"):
-        words: list[str] = []
+        words: list[tuple[str, float]] = []
         for word in raw.split():
-            if text_width(word, font, size) > width:
-                words += _split_long_word(word, font, size, width)
+            unit = known(word)
+            if unit is None:
+                unit = text_width(word, font, 1.0)
+            w = unit * size
+            if w > width:
+                words += [
+                    (part, text_width(part, font, size))
+                    for part in _split_long_word(word, font, size, width)
+                ]
             else:
-                words.append(word)
+                words.append((word, w))
         if not words:
             result.append(("", 0.0, True))
             continue
         line: list[str] = []
         line_width = 0.0
-        for word in words:
-            w = text_width(word, font, size)
+        for word, w in words:
             if line and line_width + space + w > width:
                 result.append((" ".join(line), line_width, False))
                 line, line_width = [word], w
