@@ -126,18 +126,13 @@ def job_claim(*, job_id: str, task_id: str) -> Job | None:
     now = timezone.now()
     stale = now - timedelta(seconds=2 * settings.JOBS_HEARTBEAT_SECONDS)
     # A redelivery of a run that died (its worker was killed) counts against
-    # JOBS_MAX_ATTEMPTS: a job that kills its worker every time stops here.
-    if job_fail_poisoned(
-        jobs=Job.objects.filter(
-            pk=job_id,
-            celery_task_id=task_id,
-            state=JobState.RUNNING,
-            heartbeat_at__lt=stale,
-        )
-    ):
-        return None
+    # JOBS_MAX_ATTEMPTS: such a run is claimable only below the limit, and a
+    # job that kills its worker every time is failed below instead. (The
+    # UPDATE comes first: the common case is one statement.)
     claimable = Q(state=JobState.QUEUED) | Q(
-        state=JobState.RUNNING, heartbeat_at__lt=stale
+        state=JobState.RUNNING,
+        heartbeat_at__lt=stale,
+        attempts__lt=settings.JOBS_MAX_ATTEMPTS,
     )
     updated = (
         Job.objects.filter(pk=job_id, celery_task_id=task_id)
@@ -151,8 +146,18 @@ def job_claim(*, job_id: str, task_id: str) -> Job | None:
         )
     )
     if updated != 1:
+        job_fail_poisoned(
+            jobs=Job.objects.filter(
+                pk=job_id,
+                celery_task_id=task_id,
+                state=JobState.RUNNING,
+                heartbeat_at__lt=stale,
+            )
+        )
         logger.info(
-            "job %s not claimed by task %s (finished or owned)", job_id, task_id
+            "job %s not claimed by task %s (finished, owned or poisoned)",
+            job_id,
+            task_id,
         )
         return None
     job = Job.objects.get(pk=job_id)

@@ -19,10 +19,11 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
+
+from patolab.core.db import insert_unless_conflict
 
 from .models import EmailKind, EmailLog
 from .services import email_log_enqueue, email_log_send_after_commit
@@ -84,27 +85,23 @@ def email_queue(
     its status) is returned unchanged and nothing is enqueued. Any service may
     call it (work orders, exports reuse it).
     """
-    existing = EmailLog.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return existing
     subject, text, html = _render(subject_template_dir, context)
-    try:
-        # Savepoint: a concurrent caller that inserted the same key first must
-        # not break the caller's transaction.
-        with transaction.atomic():
-            log = EmailLog.objects.create(
-                kind=kind,
-                idempotency_key=key,
-                protocol=protocol,
-                related=related[:100],
-                recipient=recipient,
-                subject=subject,
-                body_text=text,
-                body_html=html,
-                attachments=[dict(a) for a in attachments],
-                next_attempt_at=timezone.now(),
-            )
-    except IntegrityError:
+    log = EmailLog(
+        kind=kind,
+        idempotency_key=key,
+        protocol=protocol,
+        related=related[:100],
+        recipient=recipient,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        attachments=[dict(a) for a in attachments],
+        next_attempt_at=timezone.now(),
+    )
+    # One INSERT that the unique key refuses quietly (a repeat, or a
+    # concurrent caller that inserted it first, without breaking the
+    # caller's transaction); no "does it exist?" query, no savepoint.
+    if not insert_unless_conflict(log):
         return EmailLog.objects.get(idempotency_key=key)
     if inline:
         email_log_send_after_commit(log.pk)
