@@ -461,17 +461,6 @@ EMAIL_MAX_RETRIES = env_int("EMAIL_MAX_RETRIES", 0)
 EMAIL_SENDING_STALE_SECONDS = env_int("EMAIL_SENDING_STALE_SECONDS", 30)
 EMAIL_QUEUED_STALE_SECONDS = env_int("EMAIL_QUEUED_STALE_SECONDS", 120)
 EMAIL_SWEEP_EVERY_SECONDS = env_int("EMAIL_SWEEP_EVERY_SECONDS", 20)
-# The report e-mail is sent by the finalization job itself, right after its
-# commit (no second task, no queue hop), connecting with this timeout in
-# seconds (the message itself gets EMAIL_TIMEOUT). A failure or a timeout hands
-# the row to the `emails` queue (its retries) and pauses inline sending in that
-# process for EMAIL_INLINE_PAUSE_SECONDS, so a down server costs one attempt,
-# not one per report. 0 always uses the queue (say, a slow remote provider and
-# a dedicated `emails` worker, so PDF workers never wait for SMTP).
-EMAIL_INLINE_CONNECT_TIMEOUT_SECONDS = env_int(
-    "EMAIL_INLINE_CONNECT_TIMEOUT_SECONDS", 2
-)
-EMAIL_INLINE_PAUSE_SECONDS = env_int("EMAIL_INLINE_PAUSE_SECONDS", 60)
 
 # ---------------------------------------------------------------------------
 # Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html)

@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 from patolab.core.db import insert_unless_conflict
 
 from .models import EmailKind, EmailLog
-from .services import email_log_enqueue, email_log_send_after_commit
+from .services import email_log_enqueue
 
 if TYPE_CHECKING:
     from patolab.accounts.models import User, Veterinarian
@@ -73,12 +73,9 @@ def email_queue(
     protocol: Protocol | None = None,
     related: str = "",
     attachments: Iterable[Mapping[str, str]] = (),
-    inline: bool = False,
 ) -> EmailLog:
     """Render one e-mail, persist it as a queued EmailLog and send its id to the
-    `emails` queue on commit (with `inline`: deliver it from this process
-    right after the commit, the queue taking over on any failure; for a job
-    that is the e-mail's only reason to exist, such as a finalization).
+    `emails` queue on commit.
 
     `attachments` are `{"path": storage path, "filename", "mimetype"}` dicts; the
     files are read at delivery. Idempotent per `key`: an existing row (whatever
@@ -103,10 +100,7 @@ def email_queue(
     # caller's transaction); no "does it exist?" query, no savepoint.
     if not insert_unless_conflict(log):
         return EmailLog.objects.get(idempotency_key=key)
-    if inline:
-        email_log_send_after_commit(log.pk)
-    else:
-        email_log_enqueue(log.pk)
+    email_log_enqueue(log.pk)
     return log
 
 
@@ -181,17 +175,11 @@ def protocol_rejected(*, protocol: Protocol) -> EmailLog:
 
 
 def report_ready(
-    *,
-    report: Report,
-    pdf_path: str,
-    filename: str,
-    sha256: str,
-    tag: str = "",
-    inline: bool = False,
+    *, report: Report, pdf_path: str, filename: str, sha256: str, tag: str = ""
 ) -> EmailLog:
     """The finalized report with its PDF attached (read from storage at delivery).
     Always sent. The key includes id, version and SHA-256: a regenerated PDF is a
-    new message, a retried finalization is not. `inline`: see `email_queue`."""
+    new message, a retried finalization is not."""
     protocol = report.protocol
     vet = protocol.veterinarian
     key = f"report_ready:report:{report.pk}:v{report.version}:{sha256}" + (
@@ -208,7 +196,6 @@ def report_ready(
         attachments=[
             {"path": pdf_path, "filename": filename, "mimetype": "application/pdf"}
         ],
-        inline=inline,
     )
 
 

@@ -13,12 +13,9 @@ import hashlib
 import logging
 import smtplib
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from celery import current_app
 from django.conf import settings
@@ -181,31 +178,7 @@ def _finish(log: EmailLog, **fields: object) -> None:
     )
 
 
-@contextmanager
-def _connected(backend: Any, connect_timeout: float | None) -> Iterator[None]:
-    """With `connect_timeout`, open an SMTP backend's connection with that
-    timeout for connecting, the greeting and the login, then give the socket
-    the usual EMAIL_TIMEOUT for the message itself: a server that is down or
-    unreachable is given up on quickly, but one slow to accept a message is
-    never cut off mid-DATA (it may have taken the message, and the retry would
-    send it twice)."""
-    if connect_timeout is None or not hasattr(backend, "timeout"):
-        yield
-        return
-    backend.timeout = connect_timeout
-    backend.open()
-    try:
-        sock = getattr(backend.connection, "sock", None)
-        if sock is not None:
-            sock.settimeout(settings.EMAIL_TIMEOUT)
-        yield
-    finally:
-        backend.close()
-
-
-def email_log_deliver(
-    *, email_log_id: int, connect_timeout: float | None = None
-) -> Delivery:
+def email_log_deliver(*, email_log_id: int) -> Delivery:
     """Send one EmailLog row over the configured backend (SMTP in production).
 
     Side effects: the row goes `sending` → `sent` (with `sent_at`), or back to
@@ -222,14 +195,13 @@ def email_log_deliver(
     # The heartbeat lasts until the outcome is written, so the sweeper never
     # retakes a row whose message was accepted but not yet marked sent.
     with SendingHeartbeat(log.pk):
-        return _send_claimed(log, connect_timeout=connect_timeout)
+        return _send_claimed(log)
 
 
-def _send_claimed(log: EmailLog, *, connect_timeout: float | None) -> Delivery:
+def _send_claimed(log: EmailLog) -> Delivery:
     try:
         message = email_log_build_message(log=log)
-        with _connected(message.connection, connect_timeout):
-            message.send(fail_silently=False)
+        message.send(fail_silently=False)
     except PermanentSendError as exc:
         error = str(exc)
         _finish(log, status=EmailStatus.FAILED, last_error=error)
@@ -333,65 +305,6 @@ def email_log_enqueue(email_log_id: int) -> None:
         current_app.send_task(EMAIL_SEND_TASK, args=[email_log_id])
 
     transaction.on_commit(send_email, robust=True)
-
-
-def email_log_send_after_commit(email_log_id: int) -> None:
-    """Deliver one row from this process right after the current transaction
-    commits (`email_log_deliver_inline`), instead of sending its id to the
-    `emails` queue: the finalization job mails its report without a second
-    task. If this process dies before or during the send, the sweeper finds
-    the row (`queued` overdue, or `sending` with a stale heartbeat)."""
-
-    # A named function, not a functools.partial (see `email_log_enqueue`).
-    def deliver_email() -> None:
-        email_log_deliver_inline(email_log_id=email_log_id)
-
-    transaction.on_commit(deliver_email, robust=True)
-
-
-# Monotonic time until which this process sends through the queue only: set
-# when an inline send met a transient failure (SMTP down or slow).
-_inline_paused_until = 0.0
-
-
-def email_log_deliver_inline(*, email_log_id: int) -> Delivery | None:
-    """Try one delivery now (connecting with the short
-    EMAIL_INLINE_CONNECT_TIMEOUT_SECONDS; see `_connected`), and
-    hand the row to the `emails` queue on anything but success or a permanent
-    failure. Never raises: the caller (a job whose work is committed) must not
-    fail or wait long because of the mail server.
-
-    Same claim as the e-mail task (`email_log_deliver`), so exactly one of this
-    call, a task and the sweeper sends the row. A transient failure leaves the
-    row `queued` with its retry time, sends its task with that countdown and
-    pauses inline sending in this process for EMAIL_INLINE_PAUSE_SECONDS (a
-    down server then costs one attempt, not one per report). Returns the
-    delivery, or None when the row went to the queue untried."""
-    global _inline_paused_until
-    timeout = settings.EMAIL_INLINE_CONNECT_TIMEOUT_SECONDS
-    if timeout <= 0 or time.monotonic() < _inline_paused_until:
-        _send_task(email_log_id)
-        return None
-    try:
-        delivery = email_log_deliver(email_log_id=email_log_id, connect_timeout=timeout)
-    except Exception:
-        # A database hiccup, say: the queue (or the sweeper, for a row left
-        # `sending`) takes over; the claim makes a second task harmless.
-        logger.exception("email %s: inline delivery failed", email_log_id)
-        _send_task(email_log_id)
-        return None
-    if delivery.retry_in is not None:
-        _inline_paused_until = time.monotonic() + settings.EMAIL_INLINE_PAUSE_SECONDS
-        _send_task(email_log_id, countdown=delivery.retry_in)
-    return delivery
-
-
-def _send_task(email_log_id: int, countdown: float | None = None) -> None:
-    try:
-        current_app.send_task(EMAIL_SEND_TASK, args=[email_log_id], countdown=countdown)
-    except Exception:
-        # The broker is down too: the sweeper re-sends overdue queued rows.
-        logger.exception("email %s: could not queue the delivery task", email_log_id)
 
 
 def email_log_sweep() -> dict[str, int]:

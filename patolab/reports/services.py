@@ -446,11 +446,15 @@ def report_finalize_execute(
     1. render and sign the PDF, unless a finalize PDF is already recorded
        (no database writes: the report date `finalized_at` is fixed in memory);
     2. in one transaction: write `finalized_at`, record the PDF (unique per
-       report and hash), create the report e-mail (idempotent by key), move
-       the protocol to `report_sent` and mark the report sent. A crash before
-       the commit leaves nothing but an unrecorded file; the rerun starts over;
-    3. after the commit, send the e-mail from this process (the `emails`
-       queue takes over on any SMTP trouble; see `email_log_deliver_inline`).
+       report and hash), create the report e-mail (idempotent by key, sent by
+       the `emails` queue after the commit), move the protocol to
+       `report_sent` and mark the report sent. A crash before the commit
+       leaves nothing but an unrecorded file; the rerun starts over.
+
+    The e-mail is not sent from here (it would save a queue hop): a PDF
+    worker killed between the SMTP server's acceptance and the `sent` commit
+    would mail the report twice, which the failure drills catch; the e-mail
+    worker keeps that window away from the PDF workers.
     """
     from patolab.notifications import emails
 
@@ -496,7 +500,6 @@ def report_finalize_execute(
             pdf_path=pdf.file,
             filename=report_download_name(report),
             sha256=pdf.sha256,
-            inline=True,
         )
         _protocol_to_report_sent(
             protocol=report.protocol,

@@ -3,20 +3,17 @@ record; transient vs permanent failures; the sweeper and the admin re-send."""
 
 from __future__ import annotations
 
-import socket
-import time
 from datetime import timedelta
 from email.header import decode_header, make_header
 
 import pytest
 from django.utils import timezone
 
-from conftest import SmtpSink, free_port
+from conftest import free_port
 from patolab.notifications import emails
 from patolab.notifications.models import EmailLog, EmailStatus
 from patolab.notifications.services import (
     email_log_deliver,
-    email_log_deliver_inline,
     email_log_resend,
     email_log_sweep,
     message_id_for,
@@ -25,7 +22,6 @@ from patolab.notifications.tests.factories import (
     make_finalized_report,
     make_received_protocol,
 )
-from patolab.notifications.tests.smtp import point_django_at
 
 pytestmark = pytest.mark.django_db
 
@@ -264,87 +260,3 @@ def test_a_broker_down_at_commit_leaves_the_email_queued_for_the_sweeper(
         log = emails.protocol_received(protocol=make_received_protocol(vet_owner))
     assert EmailLog.objects.get(pk=log.pk).status == EmailStatus.QUEUED
     assert "Connection refused" in caplog.text
-
-
-# ---------------------------------------------------------------- inline sends
-def queued_messages(queue: str = "emails") -> int:
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
-        return int(conn.default_channel.queue_declare(queue).message_count)
-
-
-@pytest.fixture
-def inline_unpaused(monkeypatch):
-    # The pause is per process: start each test from "not paused", and let
-    # monkeypatch put back whatever the test leaves.
-    from patolab.notifications import services
-
-    monkeypatch.setattr(services, "_inline_paused_until", 0.0)
-
-
-def test_inline_delivery_sends_at_once_without_a_task(
-    scripted_smtp, queued_email, purge_broker, inline_unpaused
-):
-    result = email_log_deliver_inline(email_log_id=queued_email.pk)
-    assert result is not None
-    assert result.outcome == "sent"
-    assert len(scripted_smtp.messages) == 1
-    assert EmailLog.objects.get(pk=queued_email.pk).status == EmailStatus.SENT
-    assert queued_messages() == 0
-
-
-def test_inline_delivery_hands_a_down_server_to_the_queue_and_pauses(
-    settings, vet_owner, queued_email, purge_broker, inline_unpaused
-):
-    point_django_at(settings, free_port())  # nothing listens there
-    result = email_log_deliver_inline(email_log_id=queued_email.pk)
-    assert result is not None
-    assert result.outcome == "retry"
-    row = EmailLog.objects.get(pk=queued_email.pk)
-    assert (row.status, row.attempts) == (EmailStatus.QUEUED, 1)
-    assert "ConnectionRefusedError" in row.last_error
-    assert queued_messages() == 1  # its task, with the retry countdown
-    # Paused: the next e-mail goes to the queue without trying SMTP.
-    other = emails.protocol_received(protocol=make_received_protocol(vet_owner))
-    assert email_log_deliver_inline(email_log_id=other.pk) is None
-    assert EmailLog.objects.get(pk=other.pk).attempts == 0
-    assert queued_messages() == 2
-
-
-def test_inline_delivery_gives_up_quickly_on_a_server_that_never_answers(
-    settings, queued_email, purge_broker, inline_unpaused
-):
-    # Accepts TCP connections (the kernel's backlog) but never greets.
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(5)
-        point_django_at(settings, silent.getsockname()[1])
-        settings.EMAIL_TIMEOUT = 30
-        settings.EMAIL_INLINE_CONNECT_TIMEOUT_SECONDS = 1
-        started = time.monotonic()
-        result = email_log_deliver_inline(email_log_id=queued_email.pk)
-        elapsed = time.monotonic() - started
-    assert result is not None
-    assert result.outcome == "retry"
-    assert elapsed < 10  # the connect timeout, not EMAIL_TIMEOUT
-    assert EmailLog.objects.get(pk=queued_email.pk).status == EmailStatus.QUEUED
-    assert queued_messages() == 1
-
-
-def test_inline_delivery_waits_for_a_server_slow_to_accept_the_message(
-    settings, queued_email, purge_broker, inline_unpaused
-):
-    # Slower than the connect timeout at the end of DATA: cutting it off
-    # there could mail twice (the server may keep the message), so it waits.
-    sink = SmtpSink(port=free_port(), delay=1.5).start()
-    try:
-        point_django_at(settings, sink.port)
-        settings.EMAIL_INLINE_CONNECT_TIMEOUT_SECONDS = 1
-        result = email_log_deliver_inline(email_log_id=queued_email.pk)
-    finally:
-        sink.stop()
-    assert result is not None
-    assert result.outcome == "sent"
-    assert len(sink.messages) == 1
-    assert queued_messages() == 0
