@@ -124,10 +124,11 @@ def test_with_smtp_down_the_finalization_succeeds_and_the_queue_mails_once(
     assert report.status == ReportStatus.SENT
     # The e-mail queue tries, fails and keeps the row for a retry.
     log = wait(
-        lambda: EmailLog.objects.filter(kind="report_ready", attempts__gte=1).first()
+        lambda: EmailLog.objects.filter(
+            kind="report_ready", last_error__contains="ConnectionRefusedError"
+        ).first()
     )
     assert log.status != EmailStatus.SENT
-    assert "ConnectionRefusedError" in log.last_error
     # The server comes up: the e-mail queue delivers it, once.
     sink = SmtpSink(port=port).start()
     try:
