@@ -95,19 +95,46 @@ def prepared_row(
     Rows come back as the database driver returns them (no field converters):
     select plain text and number columns.
     """
+    rows = _run(key, build, values, "")
+    return rows[0] if rows else None
+
+
+def prepared_rows(
+    key: Hashable,
+    build: Callable[[dict[str, Any]], QuerySet[Any]],
+    *,
+    limit: int,
+    offset: int = 0,
+    **values: Any,
+) -> list[dict[str, Any]]:
+    """`prepared_row` for a page of rows: the rows `offset` to `offset +
+    limit` of the ordered, unsliced values() queryset `build(placeholders)`.
+    Django writes a slice's bounds into the SQL text; here they are two more
+    parameters of the same prepared statement (any page, one plan)."""
+    return _run(key, build, values, " LIMIT %s OFFSET %s", int(limit), int(offset))
+
+
+def _run(
+    key: Hashable,
+    build: Callable[[dict[str, Any]], QuerySet[Any]],
+    values: dict[str, Any],
+    suffix: str,
+    *extra: Any,
+) -> list[dict[str, Any]]:
     plan = _PLANS.get(key)
     if plan is None:
         plan = _PLANS[key] = _compile(build, values)
     if plan is _EMPTY:
-        return None
+        return []
     params = [
         values[slot] if slot is not None else param
         for slot, param in zip(plan.slots, plan.params, strict=True)
     ]
     with _cursor(plan.using) as cursor:
-        cursor.execute(plan.sql, params)
-        row = cursor.fetchone()
-    return dict(zip(plan.columns, row, strict=True)) if row is not None else None
+        cursor.execute(plan.sql + suffix, [*params, *extra])
+        rows = cursor.fetchall() if suffix else cursor.fetchmany(1)
+    columns = plan.columns
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def _cursor(using: str) -> Any:
