@@ -318,6 +318,44 @@ def build_api(*, title: str, version: str, description: str = "") -> PatolabApi:
     return api
 
 
+def page_offset(*, page: int, page_size: int) -> tuple[int, int]:
+    """(offset, limit) of a list page, the page size clamped to
+    1..MAX_PAGE_SIZE; a page number out of range is a 400 (API.md)."""
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    if not 1 <= page <= MAX_PAGE:
+        raise ValidationFailed(
+            _("Número de página fuera de rango (1 a %(max)s).") % {"max": MAX_PAGE},
+            errors={"page": [_("Número de página fuera de rango.")]},
+        )
+    return (page - 1) * page_size, page_size
+
+
+def page_envelope(
+    request: HttpRequest,
+    *,
+    count: int,
+    offset: int,
+    limit: int,
+    results: list[Any],
+) -> dict[str, Any]:
+    """API.md list envelope: `{"count", "next", "previous", "results"}` of
+    the page at `offset` (from `page_offset`)."""
+    page = offset // limit + 1
+
+    def link(number: int) -> str:
+        params = request.GET.copy()
+        params["page"] = str(number)
+        params["page_size"] = str(limit)
+        return f"{request.path}?{urlencode(sorted(params.items()))}"
+
+    return {
+        "count": count,
+        "next": link(page + 1) if offset + limit < count else None,
+        "previous": link(page - 1) if page > 1 else None,
+        "results": results,
+    }
+
+
 def paginate(
     request: HttpRequest,
     queryset: Any,
@@ -327,25 +365,13 @@ def paginate(
     page_size: int = 50,
 ) -> dict[str, Any]:
     """API.md list envelope: `{"count", "next", "previous", "results"}`."""
-    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    if not 1 <= page <= MAX_PAGE:
-        raise ValidationFailed(
-            _("Número de página fuera de rango (1 a %(max)s).") % {"max": MAX_PAGE},
-            errors={"page": [_("Número de página fuera de rango.")]},
-        )
+    offset, limit = page_offset(page=page, page_size=page_size)
     count = queryset.count()
-    start = (page - 1) * page_size
-    items = list(queryset[start : start + page_size])
-
-    def link(number: int) -> str:
-        params = request.GET.copy()
-        params["page"] = str(number)
-        params["page_size"] = str(page_size)
-        return f"{request.path}?{urlencode(sorted(params.items()))}"
-
-    return {
-        "count": count,
-        "next": link(page + 1) if start + page_size < count else None,
-        "previous": link(page - 1) if page > 1 else None,
-        "results": [serialize(item) for item in items],
-    }
+    items = list(queryset[offset : offset + limit])
+    return page_envelope(
+        request,
+        count=count,
+        offset=offset,
+        limit=limit,
+        results=[serialize(item) for item in items],
+    )

@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 
 from patolab.accounts.models import Role, Veterinarian
 from patolab.accounts.permissions import INTERNAL_ROLES, STAFF_ROLES, require_role
-from patolab.core.api import openapi_required, paginate, role_auth
+from patolab.core.api import openapi_required, page_envelope, page_offset, role_auth
 from patolab.core.errors import NotAllowed, ValidationFailed
 from patolab.jobs.api import document_answer, job_accepted
 
@@ -22,11 +22,11 @@ from .jobs import SLIP
 from .selectors import (
     protocol_get_for,
     protocol_history,
-    protocol_list_for_api,
     protocol_lookup,
+    protocol_page_for_api,
     protocol_slip_get_for,
 )
-from .serializers import history_to_dict, protocol_to_dict
+from .serializers import history_to_dict, protocol_row_to_dict, protocol_to_dict
 from .services import (
     protocol_bulk_status_start,
     protocol_cancel,
@@ -194,8 +194,14 @@ def protocol_list_endpoint(
         "received_from": received_from,
         "received_to": received_to,
     }
-    qs = protocol_list_for_api(user=request.user, filters=filters)
-    return paginate(request, qs, protocol_to_dict, page=page, page_size=page_size)
+    offset, limit = page_offset(page=page, page_size=page_size)
+    count, rows = protocol_page_for_api(
+        user=request.user, filters=filters, offset=offset, limit=limit
+    )
+    results = [protocol_row_to_dict(row) for row in rows]
+    return page_envelope(
+        request, count=count, offset=offset, limit=limit, results=results
+    )
 
 
 # Literal paths before "/protocols/{id}" (route order matters).

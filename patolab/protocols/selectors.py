@@ -9,12 +9,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db import connections
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.db.models.functions import Cast, Substr
 from django.http import Http404
 from django.utils import timezone
 
-from patolab.accounts.permissions import scope_to_user
+from patolab.accounts.permissions import scope_to_user, user_placeholder, user_shape
+from patolab.core.prepared import prepared_rows
 from patolab.core.search import text_search
 
 from .models import (
@@ -198,6 +209,94 @@ def protocol_list_for_api(
             latest_report_status=Subquery(newest.values("reports__status")[:1]),
         )
     )
+
+
+# The columns of a protocol the API's list prints (`protocol_row_to_dict`).
+API_LIST_COLUMNS = (
+    "id",
+    "analysis_type",
+    "status",
+    "temporary_code",
+    "protocol_number",
+    "veterinarian_id",
+    "veterinarian__full_name",
+    "species",
+    "breed",
+    "sex",
+    "age",
+    "animal_name",
+    "owner_name",
+    "presumptive_diagnosis",
+    "clinical_history",
+    "sample_description",
+    "sampling_date",
+    "academic_interest",
+    "technique",
+    "sampling_site",
+    "slides",
+    "material_submitted",
+    "containers",
+    "preservation",
+    "rejection_reason",
+    "submitted_at",
+    "received_at",
+    "report_sent_at",
+    "reception__id",
+    "reception__sample_condition",
+    "reception__containers_received",
+    "reception__discrepancies",
+    "reception__notes",
+    "reception__received_by__username",
+    "reception__received_at",
+    "latest_report_id",
+    "latest_report_status",
+)
+
+
+def protocol_page_for_api(
+    *, user: Any, filters: dict[str, Any], offset: int, limit: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """(count, rows) of one page of `protocol_list_for_api`: plain rows of
+    `API_LIST_COLUMNS` plus the count of every matching row (a window count
+    in the page's own query), no model instances. The API list is the busiest
+    read, so without a search or date filter its SQL is built once per shape
+    (role, filters present, sort) and run as a prepared statement
+    (`patolab.core.prepared`); the visibility rule is the selector's own."""
+    filters = {name: value for name, value in filters.items() if value}
+    shape = (user_shape(user), tuple(sorted(filters)))
+    plain = {"status", "analysis_type", "sort"}
+    prepared = (
+        connections[Protocol.objects.db].vendor == "postgresql"
+        and set(filters) <= plain
+        and all(isinstance(filters[name], str) for name in filters)
+        and filters.get("sort", "-date") in SORTS
+    )
+
+    def build(values: dict[str, Any]) -> QuerySet[Protocol, dict[str, Any]]:
+        who = user_placeholder(user, values["user"]) if prepared else user
+        page: QuerySet[Protocol, dict[str, Any]] = protocol_list_for_api(
+            user=who, filters={**filters, **{k: values[k] for k in filters}}
+        ).values(*API_LIST_COLUMNS, total=Window(Count("pk")))
+        return page
+
+    values = {"user": user.pk, **filters}
+    if prepared:
+        sort = values.pop("sort", "-date")
+        rows = prepared_rows(
+            ("protocols.api_page", shape, sort),
+            lambda marks: build({**marks, "sort": sort}),
+            limit=limit,
+            offset=offset,
+            **values,
+        )
+    else:
+        rows = list(build(values)[offset : offset + limit])
+    if rows:
+        return rows[0]["total"], rows
+    if offset == 0:
+        return 0, rows
+    # Past the last page: the window had no row to count on.
+    return protocol_list_for(user=user, filters=filters).count(), rows
 
 
 def protocol_get_for(*, user: Any, pk: Any) -> Protocol:

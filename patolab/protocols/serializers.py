@@ -84,6 +84,66 @@ def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
     }
 
 
+def protocol_row_to_dict(row: dict[str, Any]) -> dict[str, Any]:
+    """`protocol_to_dict` of a row of `API_LIST_COLUMNS` (the list API): the
+    same keys in the same order, without model instances."""
+    pk = row["id"]
+    status = row["status"]
+    reception = None
+    if row["reception__id"] is not None:
+        reception = {
+            "sample_condition": row["reception__sample_condition"],
+            "containers": row["reception__containers_received"],
+            "discrepancies": row["reception__discrepancies"],
+            "notes": row["reception__notes"],
+            "received_by": row["reception__received_by__username"],
+            "received_at": _iso(row["reception__received_at"]),
+        }
+    report = None
+    if row["latest_report_id"] is not None:
+        report = {"id": row["latest_report_id"], "status": row["latest_report_status"]}
+    return {
+        "id": pk,
+        "analysis_type": row["analysis_type"],
+        "status": status,
+        "temporary_code": row["temporary_code"],
+        "protocol_number": row["protocol_number"],
+        "veterinarian": {
+            "id": row["veterinarian_id"],
+            "name": row["veterinarian__full_name"],
+        },
+        "species": row["species"],
+        "breed": row["breed"],
+        "sex": row["sex"],
+        "age": row["age"],
+        "animal_name": row["animal_name"],
+        "owner_name": row["owner_name"],
+        "presumptive_diagnosis": row["presumptive_diagnosis"],
+        "clinical_history": row["clinical_history"],
+        "sample_description": row["sample_description"],
+        "sampling_date": _iso(row["sampling_date"]),
+        "academic_interest": row["academic_interest"],
+        "technique": row["technique"],
+        "sampling_site": row["sampling_site"],
+        "slides": row["slides"],
+        "material_submitted": row["material_submitted"],
+        "containers": row["containers"],
+        "preservation": row["preservation"],
+        "rejection_reason": row["rejection_reason"],
+        "submitted_at": _iso(row["submitted_at"]),
+        "received_at": _iso(row["received_at"]),
+        "report_sent_at": _iso(row["report_sent_at"]),
+        "reception": reception,
+        "label_url": f"/api/v1/protocols/{pk}/label.pdf"
+        if row["protocol_number"] is not None
+        else None,
+        "slip_url": f"/api/v1/protocols/{pk}/slip.pdf"
+        if status == "submitted"
+        else None,
+        "report": report,
+    }
+
+
 def history_to_dict(row: ProtocolStatusHistory) -> dict[str, Any]:
     return {
         "from_status": row.from_status or None,

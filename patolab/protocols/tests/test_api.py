@@ -419,3 +419,58 @@ def test_list_shows_each_protocols_latest_report_version(
     assert api(technician).get(f"/api/v1/protocols/{with_reports.pk}").json()[
         "report"
     ] == {"id": second.pk, "status": "draft"}
+
+
+# ------------------------------------------------------- list rows (no models)
+@pytest.mark.parametrize("who", ["vet", "staff"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"page_size": 2, "page": 2},
+        {"status": "received"},
+        {"status": "received", "analysis_type": "histopathology"},
+        {"q": "luna"},
+        {"received_from": "2000-01-01"},
+    ],
+)
+def test_list_rows_print_what_the_detail_prints(
+    api, vet_owner, vet_other, technician, pathologist, who, query
+):
+    """The list serializes plain rows (`protocol_row_to_dict`), not models:
+    each result must equal the protocol's own `protocol_to_dict`, key order
+    included, on the prepared path (plain filters) and the compiled one
+    (search, dates), and the count must be the visible matches."""
+    from patolab.protocols.selectors import protocol_get_for, protocol_list_for
+    from patolab.protocols.serializers import protocol_to_dict
+    from patolab.reports.models import Report
+
+    make_protocol(vet_owner, animal_name="Luna")
+    make_protocol(vet_owner, kind="cytology", animal_name="Tom")
+    received = make_received(vet_owner, technician, animal_name="Luna")
+    make_received(vet_other, technician, animal_name="Luna")
+    Report.objects.create(
+        protocol=received, histopathologist=pathologist, status="finalized"
+    )
+    user = vet_owner if who == "vet" else technician
+    body = api(user).get("/api/v1/protocols", **query).json()
+    filters = {k: v for k, v in query.items() if k not in ("page", "page_size")}
+    expected = protocol_list_for(user=user, filters=filters)
+    assert body["count"] == expected.count() > 0
+    page_size = query.get("page_size", 50)
+    start = (query.get("page", 1) - 1) * page_size
+    ids = list(expected.values_list("pk", flat=True)[start : start + page_size])
+    assert [row["id"] for row in body["results"]] == ids
+    for row in body["results"]:
+        detail = protocol_to_dict(protocol_get_for(user=user, pk=row["id"]))
+        assert list(row.items()) == list(detail.items())
+
+
+def test_list_page_past_the_end_still_counts(api, vet_owner):
+    for _ in range(3):
+        make_protocol(vet_owner)
+    body = api(vet_owner).get("/api/v1/protocols", page_size=2, page=5).json()
+    assert body["count"] == 3
+    assert body["results"] == []
+    assert body["next"] is None
+    assert body["previous"]
