@@ -7,9 +7,10 @@ GUNICORN_CMD_ARGS). https://docs.gunicorn.org/en/stable/settings.html
 import os
 
 bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
-# Two processes per core is plenty for a lab; threads cover slow clients and the
-# short waits on PostgreSQL. The whole app is synchronous (WSGI).
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Two processes per core: a process runs Python on one core at a time (the GIL),
+# and while one waits on PostgreSQL or Redis another runs. Threads cover slow
+# clients and the short waits. The whole app is synchronous (WSGI).
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "4"))
 # Slow work is in Celery: a request that takes this long is a bug, not a job.
