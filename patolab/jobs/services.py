@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from patolab.accounts.models import User
 from patolab.core.db import insert_unless_conflict
 from patolab.core.errors import Conflict, DomainError, NotAllowed, ValidationFailed
+from patolab.core.heartbeat import Heartbeat
 from patolab.core.retry import (
     DATABASE_TRANSIENT_ERRORS,
     database_reconnect,
@@ -252,42 +252,6 @@ class Progress:
         )
 
 
-class Heartbeat:
-    """Background thread that marks a running job alive while its handler works,
-    so the sweeper can tell a slow job from one whose worker died."""
-
-    def __init__(self, job: Job) -> None:
-        self.job = job
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, daemon=True, name=f"hb-{job.pk}"
-        )
-
-    def __enter__(self) -> Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.wait(settings.JOBS_HEARTBEAT_SECONDS):
-                try:
-                    _owned(self.job).update(heartbeat_at=timezone.now())
-                except DATABASE_TRANSIENT_ERRORS as exc:
-                    # A lost connection must not stop the heartbeat: the
-                    # sweeper would take the live job for dead and send it
-                    # again while this run goes on. Beat again, reconnected.
-                    logger.warning("heartbeat of job %s: %s", self.job.pk, exc)
-                    database_reconnect()
-        except Exception:
-            logger.exception("heartbeat of job %s failed", self.job.pk)
-        finally:
-            connection.close()
-
-
 @dataclass
 class Outcome:
     summary: dict[str, Any]
@@ -308,7 +272,11 @@ def job_execute(*, job: Job) -> Outcome:
     # idempotent): retry on a new connection rather than fail the job.
     transient = (*spec.retry_on, *DATABASE_TRANSIENT_ERRORS)
     try:
-        with Heartbeat(job):
+        with Heartbeat(
+            lambda: _owned(job).update(heartbeat_at=timezone.now()),
+            every=settings.JOBS_HEARTBEAT_SECONDS,
+            what=f"job {job.pk}",
+        ):
             result = spec.handler(job, progress)
     except transient as exc:
         if isinstance(exc, DATABASE_TRANSIENT_ERRORS):

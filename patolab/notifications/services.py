@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -21,14 +20,13 @@ from celery import current_app
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from patolab.core.heartbeat import Heartbeat
 from patolab.core.retry import (
-    DATABASE_TRANSIENT_ERRORS,
-    database_reconnect,
     retry_delay,
     retry_on_lost_connection,
 )
@@ -194,7 +192,16 @@ def email_log_deliver(*, email_log_id: int) -> Delivery:
         return Delivery(email_log_id=email_log_id, outcome="skipped")
     # The heartbeat lasts until the outcome is written, so the sweeper never
     # retakes a row whose message was accepted but not yet marked sent.
-    with SendingHeartbeat(log.pk):
+    # It keeps `sending_started_at` fresh, so the sweeper retakes a row within
+    # EMAIL_SENDING_STALE_SECONDS of its worker dying but never while a slow
+    # send is alive (which would send twice).
+    with Heartbeat(
+        lambda: EmailLog.objects.filter(pk=log.pk, status=EmailStatus.SENDING).update(
+            sending_started_at=timezone.now()
+        ),
+        every=max(0.5, settings.EMAIL_SENDING_STALE_SECONDS / 3),
+        what=f"email {log.pk}",
+    ):
         return _send_claimed(log)
 
 
@@ -249,45 +256,6 @@ def retries_exhausted(log: EmailLog) -> bool:
     )
     limit = int(settings.EMAIL_MAX_RETRIES)
     return expired or (limit > 0 and log.attempts > limit)
-
-
-class SendingHeartbeat:
-    """Keeps `sending_started_at` fresh while one SMTP conversation runs, so the
-    sweeper retakes a row within EMAIL_SENDING_STALE_SECONDS of its worker dying
-    but never while a slow send is still alive (which would send twice)."""
-
-    def __init__(self, email_log_id: int) -> None:
-        self.email_log_id = email_log_id
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, daemon=True, name=f"email-hb-{email_log_id}"
-        )
-
-    def __enter__(self) -> SendingHeartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        every = max(0.5, settings.EMAIL_SENDING_STALE_SECONDS / 3)
-        try:
-            while not self._stop.wait(every):
-                try:
-                    EmailLog.objects.filter(
-                        pk=self.email_log_id, status=EmailStatus.SENDING
-                    ).update(sending_started_at=timezone.now())
-                except DATABASE_TRANSIENT_ERRORS as exc:
-                    # Keep beating on a new connection: a silent heartbeat
-                    # lets the sweeper send the message a second time.
-                    logger.warning("heartbeat of email %s: %s", self.email_log_id, exc)
-                    database_reconnect()
-        except Exception:
-            logger.exception("heartbeat of email %s failed", self.email_log_id)
-        finally:
-            connection.close()
 
 
 # The delivery task, sent by name (as jobs are): this module never imports the
