@@ -11,7 +11,6 @@ Celery app is bound to one broker.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,45 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, load_average, report, setup_django
+from common import ROOT, SmtpSink, load_average, report, setup_django
 
 WORKERS = {
     "user": ["-Q", "pdf_generation,default", "-c", "2"],
     "bulk": ["-Q", "bulk", "-c", "1"],
     "emails": ["-Q", "emails", "-P", "threads", "-c", "16"],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Sink:
-    """aiosmtpd on loopback, counting accepted messages, with a per-message delay."""
-
-    def __init__(self) -> None:
-        import asyncio
-
-        from aiosmtpd.controller import Controller
-
-        self.count = 0
-        self.delay = 0.0
-        sink = self
-
-        class Handler:
-            async def handle_DATA(
-                self, server: Any, session: Any, envelope: Any
-            ) -> str:
-                if sink.delay:
-                    await asyncio.sleep(sink.delay)
-                sink.count += 1
-                return "250 OK"
-
-        self.port = free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
-        self.controller.start()
 
 
 def start_workers(
@@ -211,7 +178,7 @@ def admin_action_requests(w: dict[str, Any]) -> None:
     Job.objects.filter(kind="protocols.bulk_status", state="queued").delete()
 
 
-def bulk_status_with_emails(w: dict[str, Any], sink: Sink, delay: float) -> float:
+def bulk_status_with_emails(w: dict[str, Any], sink: SmtpSink, delay: float) -> float:
     from django.db import transaction
 
     from patolab.protocols.services import protocol_bulk_status_start
@@ -237,7 +204,7 @@ def bulk_status_with_emails(w: dict[str, Any], sink: Sink, delay: float) -> floa
     return request_ms
 
 
-def bulk_status_synchronously(w: dict[str, Any], sink: Sink) -> float:
+def bulk_status_synchronously(w: dict[str, Any], sink: SmtpSink) -> float:
     """The old way: the request changes 50 protocols and sends their e-mails."""
     from django.db import transaction
 
@@ -323,7 +290,7 @@ def run_on_broker(broker: str) -> None:
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's chatter
     os.environ["CELERY_BROKER_URL"] = broker
-    sink = Sink()
+    sink = SmtpSink()
     os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{sink.port}"
     setup_django()
     label = (
@@ -354,7 +321,7 @@ def run_on_broker(broker: str) -> None:
         print(f"  (same run) {load_average()}")
     finally:
         stop(procs)
-        sink.controller.stop()
+        sink.stop()
 
 
 def main() -> None:

@@ -90,3 +90,49 @@ def reference_pages(rounds: int = 300) -> None:
             one_line(font)
             samples.append((time.perf_counter() - start) * 1000)
         report(f"reference: one-line page, {label}", samples, "(reference)")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class SmtpSink:
+    """aiosmtpd on a free loopback port: accepts every message after `delay`
+    seconds and records (monotonic time of acceptance, content) in `accepted`."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        import asyncio
+        import logging
+        import time
+        from typing import Any
+
+        from aiosmtpd.controller import Controller
+
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
+        self.delay = delay
+        self.accepted: list[tuple[float, bytes]] = []
+        self.port = free_port()
+        sink = self
+
+        class Handler:
+            async def handle_DATA(
+                self, server: Any, session: Any, envelope: Any
+            ) -> str:
+                if sink.delay:
+                    await asyncio.sleep(sink.delay)
+                sink.accepted.append((time.monotonic(), envelope.content))
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    @property
+    def count(self) -> int:
+        return len(self.accepted)
+
+    def stop(self) -> None:
+        self.controller.stop()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 
-from common import report, setup_django
+from common import SmtpSink, report, setup_django
 
 N = int(os.environ.get("BENCH_EMAILS", "300"))
 
@@ -24,10 +24,7 @@ class Rollback(Exception):
 def main() -> None:
     setup_django()
     import datetime as dt
-    import logging
-    import socket
 
-    from aiosmtpd.controller import Controller
     from django.conf import settings
     from django.db import transaction
     from django.utils import timezone
@@ -37,16 +34,8 @@ def main() -> None:
     from patolab.notifications.services import email_log_deliver
     from patolab.protocols.models import Protocol
 
-    class Sink:
-        async def handle_DATA(self, server, session, envelope):
-            return "250 OK"
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
-    controller.start()
+    sink = SmtpSink()
+    port = sink.port
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
@@ -86,7 +75,7 @@ def main() -> None:
     except Rollback:
         pass
     finally:
-        controller.stop()
+        sink.stop()
     report("queue one e-mail (render 3 templates + EmailLog row)", queue_ms, "< 10 ms")
     report(
         "deliver one e-mail to local SMTP (claim, send, mark sent)",

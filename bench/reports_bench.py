@@ -10,10 +10,8 @@ delay"; 0.3 is like a remote provider).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,7 +25,15 @@ if not os.environ.get("DATABASE_URL"):
     os.environ.setdefault("PATOLAB_VAR_DIR", tempfile.mkdtemp(prefix="reports-bench-"))
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import ROOT, load_average, reference_pages, report, setup_django, size_line
+from common import (
+    ROOT,
+    SmtpSink,
+    load_average,
+    reference_pages,
+    report,
+    setup_django,
+    size_line,
+)
 
 RENDER_ROUNDS = int(os.environ.get("BENCH_REPORT_ROUNDS", "200"))
 THROUGHPUT_N = int(os.environ.get("BENCH_REPORT_THROUGHPUT", "200"))
@@ -43,36 +49,6 @@ PARAGRAPH = (
     "cordones y láminas, con citoplasma granular y núcleos centrales; índice "
     "mitótico bajo (1 mitosis en 10 campos de gran aumento), edema y eosinófilos. "
 ) * 5
-
-
-# ---------------------------------------------------------------- SMTP sink
-class Sink:
-    """aiosmtpd on loopback; records the monotonic time each message is accepted."""
-
-    def __init__(self, delay: float) -> None:
-        from aiosmtpd.controller import Controller
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
-        self.delay = delay
-        self.accepted: list[tuple[float, bytes]] = []
-        sink = self
-
-        class Handler:
-            async def handle_DATA(
-                self, server: Any, session: Any, envelope: Any
-            ) -> str:
-                if sink.delay:
-                    await asyncio.sleep(sink.delay)
-                sink.accepted.append((time.monotonic(), envelope.content))
-                return "250 OK"
-
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        self.controller.stop()
 
 
 # ---------------------------------------------------------------- fixtures
@@ -271,7 +247,7 @@ def bench_throughput(world: World) -> None:
     gc.unfreeze()
 
 
-def bench_finalize_requests(world: World, sink: Sink) -> None:
+def bench_finalize_requests(world: World, sink: SmtpSink) -> None:
     from django.core.mail import EmailMessage, get_connection
     from django.test import Client
 
@@ -331,7 +307,7 @@ def bench_finalize_requests(world: World, sink: Sink) -> None:
     print(f"  {'ratio sync / async (median)':<58} {s / a:9.1f} x")
 
 
-def _start_worker(world: World, sink: Sink, concurrency: int) -> Any:
+def _start_worker(world: World, sink: SmtpSink, concurrency: int) -> Any:
     from django.conf import settings
 
     purge(("pdf_generation", "emails"))
@@ -371,14 +347,14 @@ def _start_worker(world: World, sink: Sink, concurrency: int) -> Any:
     )
 
 
-def _wait_for_mail(sink: Sink, count: int, deadline: float, what: str) -> None:
+def _wait_for_mail(sink: SmtpSink, count: int, deadline: float, what: str) -> None:
     while len(sink.accepted) < count:
         if time.monotonic() > deadline:
             raise SystemExit(f"{what}: the e-mail never arrived")
         time.sleep(0.002)
 
 
-def bench_click_to_inbox(world: World, sink: Sink) -> None:
+def bench_click_to_inbox(world: World, sink: SmtpSink) -> None:
     from django.test import Client
 
     worker = _start_worker(world, sink, concurrency=2)
@@ -412,7 +388,7 @@ def bench_click_to_inbox(world: World, sink: Sink) -> None:
         worker.wait(timeout=30)
 
 
-def bench_flow(world: World, sink: Sink) -> None:
+def bench_flow(world: World, sink: SmtpSink) -> None:
     """The whole flow: FLOW_N finalizations clicked through the API with one
     worker process, from the first click to the last e-mail in the sink."""
     from django.test import Client
@@ -501,7 +477,7 @@ def main() -> None:
         f" sessions={settings.SESSION_ENGINE.rsplit('.', 1)[-1]} {load_average()}"
     )
     world = World()
-    sink = Sink(SMTP_DELAY)
+    sink = SmtpSink(SMTP_DELAY)
     try:
         only = os.environ.get("BENCH_ONLY", "")
         if not only or "render" in only:

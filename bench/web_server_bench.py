@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from common import ROOT, load_average, percentile, setup_django
+from common import ROOT, free_port, load_average, percentile, setup_django
 
 CLIENTS = 20
 SECONDS = float(os.environ.get("WEB_BENCH_SECONDS", "8"))
@@ -46,12 +45,6 @@ done = function(summary, latency, requests)
     e.status + e.connect + e.read + e.write + e.timeout))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def client_tool() -> str:
