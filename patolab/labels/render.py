@@ -27,6 +27,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from patolab.core.pdf.fonts import BOLD, claim_glyphs, register_fonts
+from patolab.core.pdf.formatted import format_once
 from patolab.core.pdf.qr import QUIET_ZONE_MODULES, draw_qr_path, qr_modules
 from patolab.core.pdf.text import TextRun, break_lines, draw_runs, text_width
 
@@ -190,6 +191,7 @@ def render_labels(items: list[LabelData]) -> bytes:
     canvas.setTitle("Etiquetas")
     canvas.setAuthor("Patolab")
     canvas.setCreator("Patolab")
+    format_once(canvas)
     claim_glyphs(canvas, BOLD)
     for item in items:
         layout = qr_layout(item.url)

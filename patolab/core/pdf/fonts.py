@@ -23,7 +23,7 @@ import io
 import threading
 import zlib
 from collections import OrderedDict
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ from reportlab.pdfbase.ttfonts import (
     makeToUnicodeCMap,
 )
 from reportlab.pdfgen.canvas import Canvas
+
+from patolab.core.pdf.formatted import Formatted
 
 FONT_DIR = Path(reportlab.__file__).resolve().parent / "fonts"
 REGULAR = "PatolabSans"
@@ -154,27 +156,40 @@ class _CachedFace(TTFontFace):  # type: ignore[misc]  # untyped library class
         return self._memo(self._parts, (base, tuple(subset)), build)  # type: ignore[no-any-return]
 
     def addSubsetObjects(self, doc: Any, fontname: str, subset: list[int]) -> Any:
-        compressed, length1 = self.font_stream(subset)
-        stream = _deflated_stream(compressed)
-        stream.dictionary["Length1"] = length1
-        reference = doc.Reference(stream, f"fontFile:{self.name!r}({fontname})")
-        descriptor = pdfdoc.PDFDictionary(
-            {
-                "Type": "/FontDescriptor",
-                "Ascent": self.ascent,
-                "CapHeight": self.capHeight,
-                "Descent": self.descent,
-                # The subset's codes are no standard encoding: symbolic.
-                "Flags": (self.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
-                "FontBBox": pdfdoc.PDFArray(self.bbox),
-                "FontName": pdfdoc.PDFName(fontname),
-                "ItalicAngle": self.italicAngle,
-                "StemV": self.stemV,
-                "FontFile2": reference,
-                "MissingWidth": self.defaultWidth,
-            }
+        # The font program depends only on the glyphs; the descriptor only on
+        # the subset's name and the font program's object number.
+        glyphs = tuple(subset)
+        program = f"fontFile:{self.name!r}({fontname})"
+
+        def font_file() -> pdfdoc.PDFStream:
+            compressed, length1 = self.font_stream(subset)
+            stream = _deflated_stream(compressed)
+            stream.dictionary["Length1"] = length1
+            return stream
+
+        def descriptor() -> pdfdoc.PDFDictionary:
+            return pdfdoc.PDFDictionary(
+                {
+                    "Type": "/FontDescriptor",
+                    "Ascent": self.ascent,
+                    "CapHeight": self.capHeight,
+                    "Descent": self.descent,
+                    # The subset's codes are no standard encoding: symbolic.
+                    "Flags": (self.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+                    "FontBBox": pdfdoc.PDFArray(self.bbox),
+                    "FontName": pdfdoc.PDFName(fontname),
+                    "ItalicAngle": self.italicAngle,
+                    "StemV": self.stemV,
+                    "FontFile2": pdfdoc.PDFObjectReference(program),
+                    "MissingWidth": self.defaultWidth,
+                }
+            )
+
+        doc.Reference(Formatted(("fontFile", self, glyphs), (), font_file), program)
+        return doc.Reference(
+            Formatted(("fontDescriptor", self, fontname), (program,), descriptor),
+            "fontDescriptor:" + fontname,
         )
-        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
 
 
 class _Literal(pdfdoc.PDFObject):  # type: ignore[misc]  # untyped library class
@@ -201,7 +216,10 @@ def _deflated_stream(content: tuple[bytes, int] | bytes) -> pdfdoc.PDFStream:
 class _CachedFont(TTFont):  # type: ignore[misc]  # untyped library class
     """A TrueType font whose per-subset PDF parts (the /Widths array and the
     deflated ToUnicode map) are built once per process, like its face's font
-    stream; formatting them was most of a one-page PDF's write time."""
+    stream, and whose four objects per subset (ToUnicode map, font program,
+    descriptor, font dictionary) are formatted once per process too
+    (`formatted.Formatted`): formatting them was most of a one-page PDF's
+    write time."""
 
     def addObjects(self, doc: Any) -> None:
         face: _CachedFace = self.face
@@ -211,20 +229,49 @@ class _CachedFont(TTFont):  # type: ignore[misc]  # untyped library class
         for n, subset in enumerate(state.subsets):
             internal = self.getSubsetInternalName(n, doc)[1:]
             base = (SUBSETN(n) + b"+" + face.name + face.subfontNameX).decode("pdfdoc")
-            widths, cmap = face.subset_parts(base, subset)
-            font = pdfdoc.PDFTrueTypeFont()
-            font.Name = internal
-            font.BaseFont = base
-            font.FirstChar = 0
-            font.LastChar = len(subset) - 1
-            font.Widths = _Literal(widths)
-            font.ToUnicode = doc.Reference(
-                _deflated_stream(cmap), "toUnicodeCMap:" + base
+            glyphs = tuple(subset)
+            to_unicode = "toUnicodeCMap:" + base
+            descriptor = "fontDescriptor:" + base
+
+            # Registered in ReportLab's order (map, program, descriptor, font),
+            # so object numbers, and bytes, are what they were uncached.
+            doc.Reference(
+                Formatted(
+                    ("toUnicode", face, base, glyphs),
+                    (),
+                    partial(_to_unicode_stream, face, base, subset),
+                ),
+                to_unicode,
             )
-            font.FontDescriptor = face.addSubsetObjects(doc, base, subset)
+            face.addSubsetObjects(doc, base, subset)
+            font = Formatted(
+                ("font", face, internal, base, glyphs),
+                (to_unicode, descriptor),
+                partial(_font_dict, face, internal, base, subset),
+            )
             doc.Reference(font, internal)
             fonts[internal] = font
         del self.state[doc]
+
+
+def _to_unicode_stream(
+    face: _CachedFace, base: str, subset: list[int]
+) -> pdfdoc.PDFStream:
+    return _deflated_stream(face.subset_parts(base, subset)[1])
+
+
+def _font_dict(
+    face: _CachedFace, internal: str, base: str, subset: list[int]
+) -> pdfdoc.PDFTrueTypeFont:
+    font = pdfdoc.PDFTrueTypeFont()
+    font.Name = internal
+    font.BaseFont = base
+    font.FirstChar = 0
+    font.LastChar = len(subset) - 1
+    font.Widths = _Literal(face.subset_parts(base, subset)[0])
+    font.ToUnicode = pdfdoc.PDFObjectReference("toUnicodeCMap:" + base)
+    font.FontDescriptor = pdfdoc.PDFObjectReference("fontDescriptor:" + base)
+    return font
 
 
 @cache
