@@ -191,12 +191,12 @@ def render_labels(items: list[LabelData]) -> bytes:
     canvas.setTitle("Etiquetas")
     canvas.setAuthor("Patolab")
     canvas.setCreator("Patolab")
-    format_once(canvas)
     claim_glyphs(canvas, BOLD)
     for item in items:
         layout = qr_layout(item.url)
         for n in range(1, max(1, item.containers) + 1):
             _draw_label(canvas, item, n, layout)
             canvas.showPage()
+    format_once(canvas)
     canvas.save()
     return buffer.getvalue()

@@ -11,6 +11,7 @@ from reportlab.pdfbase import pdfmetrics
 from patolab.core.pdf import formatted
 from patolab.core.pdf.fonts import BOLD
 from patolab.core.pdf.qr import QUIET_ZONE_MODULES, qr_modules
+from patolab.labels import render
 from patolab.labels.render import (
     DOT,
     ELLIPSIS,
@@ -191,14 +192,19 @@ def test_same_data_renders_the_same_bytes() -> None:
     assert render_labels([item()]) == render_labels([item()])
 
 
-def test_objects_formatted_once_per_process_give_the_bytes_of_a_cold_cache() -> None:
-    """The font's objects and the Info dictionary are formatted once per
+def test_objects_formatted_once_per_process_give_reportlabs_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Font objects, Info, catalog, page tree and pages are formatted once per
     process and reused at the object numbers of the next document (they shift
-    with the page count); a document comes out as it does from an empty cache."""
+    with the page count); a document comes out as from an empty cache, and as
+    ReportLab formats it without the cache."""
     render_labels([item(containers=1)])
     several = [item(containers=3), item(animal_name="Zoë Ωmega 猫", containers=2)]
     warm = render_labels(several)
     formatted.cache_clear()
+    assert render_labels(several) == warm
+    monkeypatch.setattr(render, "format_once", lambda canvas: None)
     assert render_labels(several) == warm
 
 
