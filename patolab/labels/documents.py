@@ -6,6 +6,7 @@ pipeline's (`patolab.core.documents`); the kind is declared in `labels/jobs.py`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -32,6 +33,18 @@ def _detail_path(pk: int) -> str:
 def protocol_absolute_url(protocol: Protocol) -> str:
     """What the QR encodes: `SITE_URL` + the protocol's detail page."""
     return f"{settings.SITE_URL}{_detail_path(protocol.pk)}"
+
+
+def label_warm() -> None:
+    """Render throw-away label pages (not stored) for the shortest and the
+    longest usual protocol URL, so a fresh worker process's first label does
+    not pay ~5 ms for the QR tables of its version, the text encoder and the
+    PDF objects formatted once per process."""
+    for pk in (1, 999_999):
+        url = f"{settings.SITE_URL}{_detail_path(pk)}"
+        render_labels(
+            [LabelData("HP 00/0000", "Ñandú", "Canino", date(2000, 1, 1), 1, url)]
+        )
 
 
 def label_is_received(protocol: Protocol) -> bool:

@@ -252,3 +252,27 @@ def test_a_job_that_keeps_failing_shows_the_reason(
     assert job.state == JobState.FAILED
     assert "disco lleno" in job.error
     assert job.attempts == 5
+
+
+def test_worker_warm_up_builds_the_qr_tables_of_protocol_urls_and_stores_nothing(
+    settings: Any,
+) -> None:
+    """Celery runs it in every new pool process (config/celery.py), so the
+    first label a worker renders does not build QR tables (~5 ms)."""
+    from django.urls import reverse
+
+    from patolab.core.pdf import qr
+    from patolab.labels.documents import label_warm
+    from patolab.labels.render import qr_layout
+
+    settings.SITE_URL = "https://patolab.fcv.unlp.edu.ar"
+    before = stored_files(Path(settings.MEDIA_ROOT))
+    qr._template.cache_clear()
+    label_warm()
+    built = qr._template.cache_info().currsize
+    for pk in (7, 4321, 654321):
+        path = reverse("protocols:protocol-detail", kwargs={"pk": pk})
+        qr_layout(f"{settings.SITE_URL}{path}")
+    assert qr._template.cache_info().currsize == built
+    assert stored_files(Path(settings.MEDIA_ROOT)) == before
+    assert not LabelDocument.objects.exists()
