@@ -19,6 +19,7 @@ user-facing job pays for it.
 
 from __future__ import annotations
 
+import copy
 import io
 import threading
 import zlib
@@ -300,11 +301,32 @@ def register_fonts() -> None:
     addMapping(REGULAR, 1, 1, BOLD_ITALIC)
 
 
+@cache
+def _claimed_state(name: str) -> Any:
+    """The subset state of font `name` in a fresh document once it claimed
+    `SPANISH_GLYPHS` (ReportLab's own result, computed once per process)."""
+    probe = pdfdoc.PDFDocument(invariant=1)
+    font = pdfmetrics.getFont(name)
+    font.splitString(SPANISH_GLYPHS, probe)
+    return font.state.pop(probe)
+
+
 def claim_glyphs(canvas: Canvas, *fonts: str) -> None:
     """Claim `SPANISH_GLYPHS` in `fonts` for this document, before any text is
     drawn, so the first subset of each face is the cached one."""
+    doc = canvas._doc
     for name in fonts:
-        pdfmetrics.getFont(name).splitString(SPANISH_GLYPHS, canvas._doc)
+        font = pdfmetrics.getFont(name)
+        if doc in font.state or not isinstance(font, _CachedFont):
+            font.splitString(SPANISH_GLYPHS, doc)
+            continue
+        # A copy of the claimed state instead of claiming again: what
+        # `splitString` would leave, without its per-character loop.
+        claimed = _claimed_state(name)
+        state = copy.copy(claimed)
+        state.assignments = dict(claimed.assignments)
+        state.subsets = [list(subset) for subset in claimed.subsets]
+        font.state[doc] = state
 
 
 def warm_fonts() -> None:

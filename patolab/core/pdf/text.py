@@ -184,8 +184,14 @@ def _encoder(canvas: Canvas, font: str) -> tuple[str, dict[int, str], frozenset[
         face = pdfmetrics.getFont(font)
         doc = canvas._doc
         chars = _PRINTABLE + SPANISH_GLYPHS
-        parts = face.splitString(chars, doc)
-        codes = parts[0][1] if len(parts) == 1 and parts[0][0] == 0 else b""
+        try:
+            # What `splitString` returns when every character is assigned a
+            # code of subset 0 already (after `claim_glyphs`), without its
+            # per-character loop.
+            codes = bytes(map(face.state[doc].assignments.__getitem__, map(ord, chars)))
+        except (AttributeError, KeyError, ValueError):
+            parts = face.splitString(chars, doc)
+            codes = parts[0][1] if len(parts) == 1 and parts[0][0] == 0 else b""
         # The codes are the same in every document that claimed the glyphs
         # first, so the table is built once per process.
         table = _TABLES.get((font, codes))
