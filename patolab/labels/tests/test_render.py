@@ -208,6 +208,35 @@ def test_objects_formatted_once_per_process_give_reportlabs_bytes(
     assert render_labels(several) == warm
 
 
+def mixed_batch() -> list[LabelData]:
+    return [item(containers=2), item(animal_name=LONG_NAME, url=URL + "9/")]
+
+
+def test_same_labels_give_the_same_bytes_in_a_fresh_process() -> None:
+    """This process has every per-process cache warm (font streams, formatted
+    PDF objects, QR tables, claimed glyphs); a fresh worker process renders
+    the same bytes (stored labels are found again by their SHA-256)."""
+    import hashlib
+    import subprocess
+    import sys
+
+    render_labels(mixed_batch())
+    here = hashlib.sha256(render_labels(mixed_batch())).hexdigest()
+    script = (
+        "import hashlib, django; django.setup()\n"
+        "from patolab.labels.tests.test_render import mixed_batch, render_labels\n"
+        "print(hashlib.sha256(render_labels(mixed_batch())).hexdigest())"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()[-1]
+    assert other == here
+
+
 def test_a_label_page_is_small_with_its_font_embedded() -> None:
     single = render_labels([item(animal_name=LONG_NAME, containers=1)])
     assert len(single) <= 12 * 1024
