@@ -14,6 +14,9 @@ admin.site.site_title = "Patolab"
 admin.site.disable_action("delete_selected")
 
 urlpatterns = [
+    # First: the API is the hot path, and every pattern tried before the match
+    # costs each request (the empty-prefix include below tries all of its own).
+    path("api/v1/", api.urls),
     path("", include("patolab.core.urls")),
     path("up", up, name="up"),
     # Any code, even a malformed one, reaches the view: it answers with the
@@ -28,7 +31,6 @@ urlpatterns = [
     path("notificaciones/", include("patolab.notifications.urls")),
     path("estadisticas/", include("patolab.stats.urls")),
     path("exportaciones/", include("patolab.exports.urls")),
-    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
