@@ -246,7 +246,7 @@ CACHE_URL = env_str("CACHE_URL", "")
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "patolab.core.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "patolab",
         }
