@@ -1,4 +1,4 @@
-"""Hot-path reads that the ORM builds once and later requests re-run as SQL.
+"""Hot-path reads (and single-row updates) that the ORM builds once and later requests re-run as SQL.
 
 Compiling a queryset costs far more CPU than running it: on this project's
 machines a select_related report read spends ~1.7 ms building its SQL and
@@ -20,6 +20,7 @@ from django.core.exceptions import EmptyResultSet
 from django.core.signals import setting_changed
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.sql import UpdateQuery
 from django.dispatch import receiver
 
 # Placeholder values no query carries as a constant, so each one marks exactly
@@ -57,27 +58,41 @@ def _placeholder(value: Any, index: int) -> Any:
 def _compile(
     build: Callable[[dict[str, Any]], QuerySet[Any]], values: dict[str, Any]
 ) -> Any:
-    marks = {
-        name: _placeholder(values[name], index)
-        for index, name in enumerate(sorted(values))
-    }
+    marks = _marks(values)
     queryset = build(marks)
     query = queryset.query
     try:
         sql, params = query.sql_with_params()
     except EmptyResultSet:
         return _EMPTY
-    by_value = {(type(value), value): name for name, value in marks.items()}
-    slots = tuple(by_value.get((type(p), p)) for p in params)
-    # A value the SQL does not use (a lab role's visibility ignores the user
-    # id) simply has no slot: the key says the SQL does not depend on it.
     # The column order of a values() queryset (Django's ValuesIterable).
     columns = (
         *query.extra_select,
         *query.values_select,
         *query.annotation_select,
     )
-    return _Plan(sql, tuple(params), slots, tuple(columns), queryset.db)
+    return _Plan(sql, tuple(params), _slots(marks, params), tuple(columns), queryset.db)
+
+
+def _marks(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: _placeholder(values[name], index)
+        for index, name in enumerate(sorted(values))
+    }
+
+
+def _slots(marks: dict[str, Any], params: Any) -> tuple[str | None, ...]:
+    # A value the SQL does not use (a lab role's visibility ignores the user
+    # id) simply has no slot: the key says the SQL does not depend on it.
+    by_value = {(type(value), value): name for name, value in marks.items()}
+    return tuple(by_value.get((type(p), p)) for p in params)
+
+
+def _params(plan: _Plan, values: dict[str, Any]) -> list[Any]:
+    return [
+        values[slot] if slot is not None else param
+        for slot, param in zip(plan.slots, plan.params, strict=True)
+    ]
 
 
 def prepared_row(
@@ -114,6 +129,41 @@ def prepared_rows(
     return _run(key, build, values, " LIMIT %s OFFSET %s", int(limit), int(offset))
 
 
+def prepared_update(
+    key: Hashable,
+    build: Callable[[dict[str, Any]], tuple[QuerySet[Any], dict[str, Any]]],
+    **values: Any,
+) -> int:
+    """`queryset.update(**assignments)` for `(queryset, assignments) =
+    build(placeholders)`, compiled once per `key` and run with `values` in
+    place of the placeholders; the number of rows updated. Assign constants
+    or expressions (`Now()`), not placeholders: only the filter's slots are
+    replaced."""
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = _compile_update(build, values)
+    if plan is _EMPTY:
+        return 0
+    with _cursor(plan.using) as cursor:
+        cursor.execute(plan.sql, _params(plan, values))
+        return int(cursor.rowcount)
+
+
+def _compile_update(
+    build: Callable[[dict[str, Any]], tuple[QuerySet[Any], dict[str, Any]]],
+    values: dict[str, Any],
+) -> Any:
+    marks = _marks(values)
+    queryset, assignments = build(marks)
+    query: Any = queryset.query.chain(UpdateQuery)
+    query.add_update_values(assignments)
+    try:
+        sql, params = query.get_compiler(queryset.db).as_sql()
+    except EmptyResultSet:
+        return _EMPTY
+    return _Plan(sql, tuple(params), _slots(marks, params), (), queryset.db)
+
+
 def _run(
     key: Hashable,
     build: Callable[[dict[str, Any]], QuerySet[Any]],
@@ -126,12 +176,8 @@ def _run(
         plan = _PLANS[key] = _compile(build, values)
     if plan is _EMPTY:
         return []
-    params = [
-        values[slot] if slot is not None else param
-        for slot, param in zip(plan.slots, plan.params, strict=True)
-    ]
     with _cursor(plan.using) as cursor:
-        cursor.execute(plan.sql + suffix, [*params, *extra])
+        cursor.execute(plan.sql + suffix, [*_params(plan, values), *extra])
         rows = cursor.fetchall() if suffix else cursor.fetchmany(1)
     columns = plan.columns
     return [dict(zip(columns, row, strict=True)) for row in rows]

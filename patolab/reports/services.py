@@ -10,18 +10,26 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.shortcuts import get_object_or_404
+from django.db.models import QuerySet
+from django.db.models.functions import Now
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patolab.accounts.models import Role, User
-from patolab.accounts.permissions import require_role, scope_to_user
+from patolab.accounts.permissions import (
+    require_role,
+    scope_to_user,
+    user_placeholder,
+    user_shape,
+)
 from patolab.core.documents import document_fingerprint, document_store
 from patolab.core.errors import Conflict, DomainError, ValidationFailed
 from patolab.core.files import sha256_hex
 from patolab.core.pdf.pdfa import DocumentInfo
 from patolab.core.pdf.signing import SignedPdf, sign_pdf
+from patolab.core.prepared import prepared_row, prepared_update
 from patolab.core.retry import DATABASE_TRANSIENT_ERRORS
 from patolab.jobs.models import Job
 from patolab.jobs.selectors import job_active_for
@@ -235,16 +243,7 @@ def report_request_finalize(
     a diagnosis.
     """
     pk = report.pk if report is not None else report_id
-    rows = scope_to_user(
-        Report.objects.select_for_update(of=("self",))
-        .select_related("protocol")
-        .only("id", "status", "diagnosis", "protocol__id", "protocol__status"),
-        user,
-        vet_field="protocol__veterinarian",
-    )
-    if user.is_authenticated and user.is_veterinarian:
-        rows = rows.filter(status__in=FINAL_REPORT_STATUSES)
-    locked = get_object_or_404(rows, pk=pk)
+    locked = _report_lock_for_finalize(user=user, pk=pk)
     require_role(user, Role.HISTOPATHOLOGIST)
     if locked.status in FINAL_REPORT_STATUSES:
         raise Conflict(_("El informe ya está finalizado."), code="report_finalized")
@@ -255,13 +254,60 @@ def report_request_finalize(
         # The previous job failed: a new click starts a new one.
     else:
         report_check_finalizable(report=locked)
-        Report.objects.filter(pk=locked.pk).update(
-            status=ReportStatus.FINALIZING, updated_at=timezone.now()
+        prepared_update(
+            ("reports.finalizing",),
+            lambda marks: (
+                Report.objects.filter(pk=marks["pk"]),
+                {"status": ReportStatus.FINALIZING, "updated_at": Now()},
+            ),
+            pk=locked.pk,
         )
         locked.status = ReportStatus.FINALIZING
     if report is not None:
         report.status = locked.status
     return job_start(kind=REPORT_FINALIZE, target=locked, user=user)
+
+
+def _report_lock_for_finalize(*, user: User, pk: Any) -> Report:
+    """Lock the report `pk` as `user` may see it (404 otherwise) and return
+    it with what the finalize checks read: status, diagnosis and the
+    protocol's status. Runs on every finalize click, so the SELECT … FOR
+    UPDATE is compiled once per user shape (`patolab.core.prepared`)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    if not user.is_authenticated:
+        raise Http404
+
+    def build(marks: dict[str, int]) -> QuerySet[Any]:
+        me = user_placeholder(user, marks["user"])
+        rows = scope_to_user(
+            Report.objects.select_for_update(of=("self",)),
+            me,
+            vet_field="protocol__veterinarian",
+        )
+        if me.is_veterinarian:
+            rows = rows.filter(status__in=FINAL_REPORT_STATUSES)
+        return (
+            rows.filter(pk=marks["pk"])
+            .order_by()
+            .values("status", "diagnosis", "protocol_id", "protocol__status")
+        )
+
+    row = prepared_row(
+        ("reports.finalize_lock", *user_shape(user)), build, pk=pk, user=user.pk
+    )
+    if row is None:
+        raise Http404
+    locked = Report(
+        pk=pk,
+        status=row["status"],
+        diagnosis=row["diagnosis"],
+        protocol_id=row["protocol_id"],
+    )
+    locked.protocol = Protocol(pk=row["protocol_id"], status=row["protocol__status"])
+    return locked
 
 
 @transaction.atomic

@@ -39,3 +39,29 @@ def test_a_prepared_read_first_in_a_request_replaces_a_dropped_connection(
     )
     assert row == {"username": admin.username}
     assert connection.connection.info.backend_pid != pid
+
+
+def test_a_prepared_update_changes_only_the_row_its_values_select(db, admin):
+    """Compiled once with placeholders, run with each call's own id."""
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+
+    from patolab.core.prepared import prepared_update
+
+    other = User.objects.create_user(username="otro", password="x-12345678")
+
+    def build(marks):
+        return (
+            User.objects.filter(pk=marks["pk"], is_active=True),
+            {"first_name": Concat("username", Value("!"))},
+        )
+
+    assert prepared_update("test.prepared.update", build, pk=admin.pk) == 1
+    assert prepared_update("test.prepared.update", build, pk=other.pk) == 1
+    assert prepared_update("test.prepared.update", build, pk=-1) == 0
+    User.objects.filter(pk=other.pk).update(is_active=False)
+    assert prepared_update("test.prepared.update", build, pk=other.pk) == 0
+    admin.refresh_from_db()
+    other.refresh_from_db()
+    assert admin.first_name == f"{admin.username}!"
+    assert other.first_name == "otro!"
