@@ -38,3 +38,47 @@ def test_inserts_sets_the_auto_key_and_refuses_a_duplicate_quietly():
         # The caller's transaction is still usable after the refused INSERT.
         assert EmailLog.objects.filter(idempotency_key="k1").count() == 1
     assert EmailLog.objects.get(idempotency_key="k1").subject == "Hola"
+
+
+def test_repeated_inserts_of_a_model_store_every_column_of_each_row():
+    """The INSERT's SQL is built once per model and reused: each later row
+    must still get its own values (JSON, instants, ids), none of the first's."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from patolab.jobs.models import Job
+
+    base = timezone.now()
+    jobs = [
+        Job(
+            kind="reports.finalize",
+            target=f"test.target:{i}",
+            params={"n": i, "texto": "ñandú"},
+            queue="pdf_generation",
+            celery_task_id=f"task-{i}",
+            queued_at=base + timedelta(seconds=i),
+            progress_total=i,
+        )
+        for i in range(3)
+    ]
+    for job in jobs:
+        assert insert_unless_conflict(job) is True
+    for i, job in enumerate(jobs):
+        stored = Job.objects.get(pk=job.pk)
+        assert stored.target == f"test.target:{i}"
+        assert stored.params == {"n": i, "texto": "ñandú"}
+        assert stored.celery_task_id == f"task-{i}"
+        assert stored.queued_at == base + timedelta(seconds=i)
+        assert stored.progress_total == i
+        assert stored.created_at == job.created_at
+    # The partial unique constraint still refuses a second active job.
+    again = Job(
+        kind="reports.finalize",
+        target="test.target:1",
+        queue="pdf_generation",
+        celery_task_id="task-again",
+        queued_at=base,
+    )
+    assert insert_unless_conflict(again) is False
+    assert Job.objects.filter(target="test.target:1").count() == 1
