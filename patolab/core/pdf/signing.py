@@ -25,6 +25,7 @@ import io
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -322,12 +323,16 @@ def _identity_from_settings() -> SigningIdentity:
         pyca_key=key,
     )
     tsa_url = getattr(settings, "SIGNING_TSA_URL", "")
-    # Space for the CMS blob, in hex digits: the certificates, the signature
-    # and the signed attributes, with a wide margin (an estimate by pyHanko
-    # would cost a dummy signature per document). A timestamp token carries the
-    # TSA's own certificates: pyHanko estimates that case itself.
+    # Space for the CMS blob, in hex digits: the certificates, plus the
+    # signature, the signed attributes and the signer's issuer name twice,
+    # with a margin (an estimate by pyHanko would cost a dummy signature per
+    # document). Measured with the demo RSA-2048 certificate: 721 bytes
+    # beyond the certificates; an RSA-4096 signature adds 256 and a long
+    # issuer name a few hundred more. The unused space is zeros in every PDF
+    # and every e-mail attachment. A timestamp token carries the TSA's own
+    # certificates: pyHanko estimates that case itself.
     certs_size = sum(len(c.dump()) for c in [_to_asn1(cert), *chain])
-    reserve = 2 * (certs_size + 4096)
+    reserve = 2 * (certs_size + 2048)
     return SigningIdentity(
         signer=signer,
         subject=_name_attr(cert.subject, NameOID.COMMON_NAME)
@@ -358,15 +363,22 @@ class SignedPdf:
     is_demo: bool
 
 
+_loops = threading.local()
+
+
 def _run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
-    # pyHanko's synchronous wrappers call asyncio.run(), which refuses to run
-    # in a thread whose event loop is already running (an ASGI server, or
-    # Playwright's sync API in the browser tests). Run on a private loop in a
-    # short-lived thread then.
+    # pyHanko's synchronous wrappers call asyncio.run(), which creates and
+    # tears down an event loop each time (~0.4 ms a signature); each thread
+    # here keeps one private loop instead. It refuses to run in a thread whose
+    # event loop is already running (an ASGI server, or Playwright's sync API
+    # in the browser tests): then a short-lived thread runs it.
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        loop = getattr(_loops, "loop", None)
+        if loop is None or loop.is_closed():
+            loop = _loops.loop = asyncio.new_event_loop()
+        return loop.run_until_complete(coro)
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
 
