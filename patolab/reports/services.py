@@ -456,30 +456,47 @@ def _load(report_id: int) -> Report:
     ).get(pk=report_id)
 
 
+def _protocol_admits_report_sent(*, protocol: Protocol, user: User | None) -> str:
+    """Lock the protocol and return its status, once it is known to lead to
+    `report_sent`: off the usual path, the state machine moves it directly
+    or refuses with its own message. protocol_transition re-reads the row
+    under the same lock and saves only the fields it changes, so the
+    protocol loaded with the report serves as its instance."""
+    from patolab.protocols.services import protocol_transition
+
+    status = (
+        Protocol.objects.select_for_update()
+        .filter(pk=protocol.pk)
+        .values_list("status", flat=True)
+        .get()
+    )
+    if status != ProtocolStatus.REPORT_SENT and status not in PROTOCOL_PATH:
+        protocol_transition(
+            protocol=protocol, to_status=ProtocolStatus.REPORT_SENT, user=user, note=""
+        )
+        return ProtocolStatus.REPORT_SENT
+    return str(status)
+
+
 def _protocol_to_report_sent(
     *, protocol: Protocol, user: User | None, report: Report
 ) -> None:
     from patolab.protocols.services import protocol_transition
 
-    current = Protocol.objects.select_for_update().get(pk=protocol.pk)
-    if current.status == ProtocolStatus.REPORT_SENT:
+    status = _protocol_admits_report_sent(protocol=protocol, user=user)
+    if status == ProtocolStatus.REPORT_SENT:
         return
-    if current.status not in PROTOCOL_PATH:
-        # Let the state machine refuse it with its own message.
-        protocol_transition(
-            protocol=current, to_status=ProtocolStatus.REPORT_SENT, user=user, note=""
-        )
-        return
-    start = PROTOCOL_PATH.index(ProtocolStatus(current.status))
-    for status in PROTOCOL_PATH[start + 1 :]:
+    current = protocol
+    start = PROTOCOL_PATH.index(ProtocolStatus(status))
+    for step in PROTOCOL_PATH[start + 1 :]:
         note = (
             _("Informe v%(version)s finalizado y enviado.")
             % {"version": report.version}
-            if status == ProtocolStatus.REPORT_SENT
+            if step == ProtocolStatus.REPORT_SENT
             else _("Avance automático al finalizar el informe.")
         )
         current = protocol_transition(
-            protocol=current, to_status=status, user=user, note=note
+            protocol=current, to_status=step, user=user, note=note
         ) or Protocol.objects.get(pk=current.pk)
 
 
@@ -493,9 +510,16 @@ def report_finalize_execute(
        (no database writes: the report date `finalized_at` is fixed in memory);
     2. in one transaction: write `finalized_at`, record the PDF (unique per
        report and hash), create the report e-mail (idempotent by key, sent by
-       the `emails` queue after the commit), move the protocol to
-       `report_sent` and mark the report sent. A crash before the commit
-       leaves nothing but an unrecorded file; the rerun starts over.
+       the `emails` queue after the commit) and mark the report sent, with
+       the protocol locked and checked to admit `report_sent` (a refusal
+       rolls it all back). A crash before the commit leaves nothing but an
+       unrecorded file; the rerun starts over.
+    3. in a second transaction, while the e-mail is already on its way: move
+       the protocol to `report_sent` (its status history and audit entries
+       are most of a finalization's writes; the vet need not wait for them).
+       A crash between the two commits leaves a sent report on a protocol
+       not yet moved: the job is still running, and its rerun skips steps 1
+       and 2 (all recorded) and moves the protocol.
 
     The e-mail is not sent from here (it would save a queue hop): a PDF
     worker killed between the SMTP server's acceptance and the `sent` commit
@@ -541,12 +565,17 @@ def report_finalize_execute(
             sent_at=now,
             updated_at=now,
         )
+        # Refused here, the state machine's error rolls the report back too.
+        _protocol_admits_report_sent(
+            protocol=report.protocol, user=user or report.histopathologist
+        )
         emails.report_ready(
             report=report,
             pdf_path=pdf.file,
             filename=report_download_name(report),
             sha256=pdf.sha256,
         )
+    with transaction.atomic():
         _protocol_to_report_sent(
             protocol=report.protocol,
             user=user or report.histopathologist,
