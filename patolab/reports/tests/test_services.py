@@ -179,6 +179,56 @@ def test_a_crash_after_storing_the_pdf_file_signs_again_and_records_once(
     assert EmailLog.objects.filter(kind="report_ready").count() == 1
 
 
+def test_a_crash_between_the_two_commits_is_completed_by_the_rerun(
+    draft_report, pathologist, monkeypatch
+):
+    """The e-mail leaves on the first commit; the protocol moves in the
+    second. A run that dies in between leaves a sent report on a protocol
+    not yet moved, and its rerun moves it without a second PDF or e-mail."""
+    from patolab.reports import services
+
+    report_request_finalize(report=draft_report, user=pathologist)
+
+    def crash(**kwargs):
+        raise RuntimeError("worker died")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "_protocol_to_report_sent", crash)
+        with pytest.raises(RuntimeError):
+            report_finalize_execute(report_id=draft_report.pk, user=pathologist)
+    draft_report.refresh_from_db()
+    assert draft_report.status == ReportStatus.SENT
+    assert EmailLog.objects.filter(kind="report_ready").count() == 1
+    assert draft_report.protocol.status != ProtocolStatus.REPORT_SENT
+
+    report_finalize_execute(report_id=draft_report.pk, user=pathologist)
+    draft_report.refresh_from_db()
+    draft_report.protocol.refresh_from_db()
+    assert draft_report.protocol.status == ProtocolStatus.REPORT_SENT
+    assert draft_report.protocol.history.filter(to_status="report_sent").count() == 1
+    assert ReportPdf.objects.filter(report=draft_report).count() == 1
+    assert EmailLog.objects.filter(kind="report_ready").count() == 1
+
+
+def test_a_protocol_that_cannot_take_a_report_rolls_the_finalization_back(
+    draft_report, pathologist
+):
+    """Checked under lock before the e-mail is recorded: nothing is sent."""
+    from patolab.protocols.models import Protocol
+
+    report_request_finalize(report=draft_report, user=pathologist)
+    Protocol.objects.filter(pk=draft_report.protocol_id).update(
+        status=ProtocolStatus.CANCELLED
+    )
+    with pytest.raises(Conflict) as exc:
+        report_finalize_execute(report_id=draft_report.pk, user=pathologist)
+    assert exc.value.code == "invalid_transition"
+    draft_report.refresh_from_db()
+    assert draft_report.status == ReportStatus.FINALIZING
+    assert not ReportPdf.objects.filter(report=draft_report).exists()
+    assert not EmailLog.objects.filter(kind="report_ready").exists()
+
+
 def test_amend_creates_a_new_draft_version_linked_to_the_old(draft_report, pathologist):
     finalize_now(draft_report, pathologist)
     new = report_amend(report=draft_report, user=pathologist, reason="Error de tipeo")
