@@ -451,8 +451,10 @@ def report_pdf_issue(*, report: Report, reason: str) -> ReportPdf:
 
 
 def _load(report_id: int) -> Report:
+    # Not the superseded version: most reports have none (then reading it
+    # costs nothing), and joining it doubled the columns of every load.
     return Report.objects.select_related(
-        "protocol", "protocol__veterinarian", "histopathologist", "supersedes"
+        "protocol", "protocol__veterinarian", "histopathologist"
     ).get(pk=report_id)
 
 
