@@ -36,6 +36,7 @@ from queue import Empty
 from typing import Any
 
 from kombu.transport import TRANSPORT_ALIASES
+from kombu.transport import redis as kombu_redis
 from kombu.transport import sqlalchemy as kombu_sqla
 from kombu.utils.encoding import bytes_to_str
 from sqlalchemy import delete, event, func, insert, select, text
@@ -44,6 +45,8 @@ from sqlalchemy import delete, event, func, insert, select, text
 # stock channel's real signatures; type them as what they are to us: Any.
 _StockChannel: Any = kombu_sqla.Channel
 _StockTransport: Any = kombu_sqla.Transport
+_StockRedisChannel: Any = kombu_redis.Channel
+_StockRedisTransport: Any = kombu_redis.Transport
 
 POLLING_INTERVAL = 0.05  # seconds an idle worker waits between empty rounds
 # Virtual-transport options that are not create_engine() arguments (the stock
@@ -172,8 +175,31 @@ class Transport(_StockTransport):  # type: ignore[misc]
         return super().drain_events(connection, timeout)
 
 
+class RedisChannel(_StockRedisChannel):  # type: ignore[misc]
+    """kombu's Redis channel, minus a client object per call: the stock one
+    builds a new `redis.Redis` (copying ~80 response callbacks) for every
+    publish, queue size or purge. One is kept per channel and connection
+    pool; a reconnect builds a new channel and so a new client."""
+
+    def _create_client(self, asynchronous: bool = False) -> Any:
+        if asynchronous:
+            return super()._create_client(asynchronous=True)
+        pool = self.pool
+        client = self.__dict__.get("_sync_client")
+        if client is None or client.connection_pool is not pool:
+            client = self.__dict__["_sync_client"] = self.Client(connection_pool=pool)
+        return client
+
+
+class RedisTransport(_StockRedisTransport):  # type: ignore[misc]
+    Channel = RedisChannel
+
+
 def install() -> None:
-    """Make `sqla+…` / `sqlalchemy+…` broker URLs use this transport."""
+    """Make `sqla+…` / `sqlalchemy+…` broker URLs use this transport, and
+    `redis://` / `rediss://` the Redis one above."""
     path = f"{__name__}:Transport"
     TRANSPORT_ALIASES["sqla"] = path
     TRANSPORT_ALIASES["sqlalchemy"] = path
+    TRANSPORT_ALIASES["redis"] = f"{__name__}:RedisTransport"
+    TRANSPORT_ALIASES["rediss"] = f"{__name__}:RedisTransport"
