@@ -217,23 +217,15 @@ def test_same_labels_give_the_same_bytes_in_a_fresh_process() -> None:
     PDF objects, QR tables, claimed glyphs); a fresh worker process renders
     the same bytes (stored labels are found again by their SHA-256)."""
     import hashlib
-    import subprocess
-    import sys
+
+    from patolab.core.tests.processes import sha256_in_fresh_process
 
     render_labels(mixed_batch())
     here = hashlib.sha256(render_labels(mixed_batch())).hexdigest()
-    script = (
-        "import hashlib, django; django.setup()\n"
-        "from patolab.labels.tests.test_render import mixed_batch, render_labels\n"
-        "print(hashlib.sha256(render_labels(mixed_batch())).hexdigest())"
+    other = sha256_in_fresh_process(
+        "from patolab.labels.tests.test_render import mixed_batch, render_labels",
+        "render_labels(mixed_batch())",
     )
-    other = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout.split()[-1]
     assert other == here
 
 

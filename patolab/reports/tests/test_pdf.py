@@ -105,22 +105,15 @@ def test_same_content_gives_the_same_bytes_in_another_process():
     after a crash) makes the same bytes: nothing in the file (embedded font
     tables included) depends on when or where the process started."""
     import hashlib
-    import subprocess
-    import sys
+
+    from patolab.core.tests.processes import sha256_in_fresh_process
 
     here = hashlib.sha256(render_report(sample())).hexdigest()
-    script = (
-        "import hashlib, time, django; django.setup(); time.sleep(1.1)\n"
-        "from patolab.reports.tests.test_pdf import render_report, sample\n"
-        "print(hashlib.sha256(render_report(sample())).hexdigest())"
+    other = sha256_in_fresh_process(
+        "import time; time.sleep(1.1)\n"
+        "from patolab.reports.tests.test_pdf import render_report, sample",
+        "render_report(sample())",
     )
-    other = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout.split()[-1]
     assert other == here
 
 
