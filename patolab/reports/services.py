@@ -10,8 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
-from django.db.models.functions import Now
+from django.db.models import DateTimeField, QuerySet, Value
+from django.db.models.functions import Coalesce, Now
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -545,9 +545,6 @@ def report_finalize_execute(
     now = timezone.now()
     with transaction.atomic():
         if issued is not None:
-            Report.objects.filter(pk=report.pk, finalized_at__isnull=True).update(
-                finalized_at=report.finalized_at
-            )
             pdf = report_pdf_store(
                 report=report,
                 data=issued.data,
@@ -557,6 +554,8 @@ def report_finalize_execute(
                 signed=issued.signed,
             )
         assert pdf is not None
+        # One UPDATE: the report's date (the one printed, kept if already
+        # written) and its move to sent with the PDF.
         Report.objects.filter(
             pk=report.pk,
             status__in=(ReportStatus.FINALIZING, ReportStatus.FINALIZED),
@@ -566,6 +565,10 @@ def report_finalize_execute(
             pdf_sha256=pdf.sha256,
             sent_at=now,
             updated_at=now,
+            finalized_at=Coalesce(
+                "finalized_at",
+                Value(report.finalized_at, output_field=DateTimeField()),
+            ),
         )
         # Refused here, the state machine's error rolls the report back too.
         _protocol_admits_report_sent(
