@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, models, router
 from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
+from django.db.models.sql import InsertQuery, UpdateQuery
+
+M = TypeVar("M", bound=models.Model)
 
 
 def insert_unless_conflict(obj: models.Model) -> bool:
@@ -82,3 +84,46 @@ def _insert_statements(
         if len(params) >= len(fields) and sql.count("%s") == len(params):
             _INSERT_SQL[key] = (sql, tuple(params[len(fields) :]))
     return statements
+
+
+def update_one_returning(queryset: models.QuerySet[M], **values: Any) -> M | None:
+    """`queryset.update(**values)` for a filter that selects at most one row
+    of one table (a conditional claim), returning that row as it is after the
+    UPDATE, or None when nothing matched: one statement (`UPDATE … RETURNING`)
+    where `update()` and `get()` are two round trips.
+
+    Values are converted as the ORM would read them (backend and field
+    converters: SQLite's instants, JSON). No model signals are sent, as with
+    `update()`.
+    """
+    model = queryset.model
+    db = queryset.db
+    connection = connections[db]
+    query: Any = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    compiler: Any = query.get_compiler(db)
+    sql, params = compiler.as_sql()
+    if compiler.query.count_active_tables() != 1:
+        raise ValueError("update_one_returning: the filter must stay on one table")
+    meta = model._meta
+    table = meta.db_table
+    fields: list[Any] = list(meta.concrete_fields)
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{quote(table)}.{quote(f.column)}" for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {columns}", params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    if len(rows) > 1:
+        raise ValueError("update_one_returning: the filter selected several rows")
+    converted = []
+    for field, value in zip(fields, rows[0], strict=True):
+        col = field.get_col(table)
+        for convert in (
+            *connection.ops.get_db_converters(col),
+            *col.get_db_converters(connection),
+        ):
+            value = convert(value, col, connection)
+        converted.append(value)
+    return model.from_db(db, [f.attname for f in fields], converted)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patolab.accounts.models import User
-from patolab.core.db import insert_unless_conflict
+from patolab.core.db import insert_unless_conflict, update_one_returning
 from patolab.core.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from patolab.core.heartbeat import Heartbeat
 from patolab.core.retry import (
@@ -134,18 +134,15 @@ def job_claim(*, job_id: str, task_id: str) -> Job | None:
         heartbeat_at__lt=stale,
         attempts__lt=settings.JOBS_MAX_ATTEMPTS,
     )
-    updated = (
-        Job.objects.filter(pk=job_id, celery_task_id=task_id)
-        .filter(claimable)
-        .update(
-            state=JobState.RUNNING,
-            celery_task_id=task_id,
-            started_at=now,
-            heartbeat_at=now,
-            attempts=F("attempts") + 1,
-        )
+    job = update_one_returning(
+        Job.objects.filter(pk=job_id, celery_task_id=task_id).filter(claimable),
+        state=JobState.RUNNING,
+        celery_task_id=task_id,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
     )
-    if updated != 1:
+    if job is None:
         job_fail_poisoned(
             jobs=Job.objects.filter(
                 pk=job_id,
@@ -160,7 +157,6 @@ def job_claim(*, job_id: str, task_id: str) -> Job | None:
             task_id,
         )
         return None
-    job = Job.objects.get(pk=job_id)
     job_event(job, "running")
     return job
 

@@ -25,6 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from patolab.core.db import update_one_returning
 from patolab.core.heartbeat import Heartbeat
 from patolab.core.retry import (
     retry_delay,
@@ -113,24 +114,18 @@ def email_log_claim(*, email_log_id: int) -> EmailLog | None:
     `sending` past the stale threshold. None when another run owns it or it is
     already final. A conditional UPDATE: two concurrent claims, one winner."""
     now = timezone.now()
-    claimed = (
-        EmailLog.objects.filter(pk=email_log_id)
-        .filter(
+    return update_one_returning(
+        EmailLog.objects.filter(pk=email_log_id).filter(
             Q(status=EmailStatus.QUEUED)
             | Q(
                 status=EmailStatus.SENDING,
                 sending_started_at__lt=now - sending_stale_after(),
             )
-        )
-        .update(
-            status=EmailStatus.SENDING,
-            attempts=F("attempts") + 1,
-            sending_started_at=now,
-        )
+        ),
+        status=EmailStatus.SENDING,
+        attempts=F("attempts") + 1,
+        sending_started_at=now,
     )
-    if claimed != 1:
-        return None
-    return EmailLog.objects.get(pk=email_log_id)
 
 
 def email_log_build_message(*, log: EmailLog) -> EmailMultiAlternatives:

@@ -82,3 +82,36 @@ def test_repeated_inserts_of_a_model_store_every_column_of_each_row():
     )
     assert insert_unless_conflict(again) is False
     assert Job.objects.filter(target="test.target:1").count() == 1
+
+
+def test_update_one_returning_claims_one_row_and_reads_it_back_converted():
+    """One statement for a conditional claim: the row as the UPDATE left it,
+    with every column read as the ORM reads it (JSON, instants); None when
+    the condition no longer holds, and then nothing changes."""
+    from django.db.models import F
+
+    from patolab.core.db import update_one_returning
+    from patolab.notifications.models import EmailStatus
+
+    row = email("claim-me")
+    row.attachments = [{"path": "reports/x.pdf", "filename": "informe ñ.pdf"}]
+    assert insert_unless_conflict(row) is True
+
+    def claim():
+        return update_one_returning(
+            EmailLog.objects.filter(pk=row.pk, status=EmailStatus.QUEUED),
+            status=EmailStatus.SENDING,
+            attempts=F("attempts") + 1,
+        )
+
+    claimed = claim()
+    assert claimed is not None
+    assert claimed.pk == row.pk
+    assert claimed.status == EmailStatus.SENDING
+    assert claimed.attempts == 1
+    assert claimed.attachments == row.attachments
+    assert claimed.created_at == row.created_at
+    assert claimed.subject == "Hola"
+    assert not claimed._state.adding
+    assert claim() is None
+    assert EmailLog.objects.get(pk=row.pk).attempts == 1
