@@ -65,7 +65,7 @@ def _insert_statements(
         hasattr(value, "resolve_expression") or hasattr(field, "get_placeholder")
         for field, value in zip(fields, values, strict=True)
     )
-    key = (type(obj), db, connection.vendor, tuple(fields), tuple(returning))
+    key = (type(obj), db, tuple(fields), tuple(returning))
     cached = _INSERT_SQL.get(key) if plain else None
     if cached is not None:
         sql, extra = cached
@@ -86,6 +86,19 @@ def _insert_statements(
     return statements
 
 
+def update_statement(
+    queryset: models.QuerySet[Any], values: dict[str, Any]
+) -> tuple[str, tuple[Any, ...], int]:
+    """The SQL and parameters `queryset.update(**values)` would run, and how
+    many tables its filter uses (a filter across tables becomes a subquery).
+    Raises EmptyResultSet when the filter can match nothing."""
+    query: Any = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    compiler: Any = query.get_compiler(queryset.db)
+    sql, params = compiler.as_sql()
+    return sql, tuple(params), compiler.query.count_active_tables()
+
+
 def update_one_returning(queryset: models.QuerySet[M], **values: Any) -> M | None:
     """`queryset.update(**values)` for a filter that selects at most one row
     of one table (a conditional claim), returning that row as it is after the
@@ -99,11 +112,8 @@ def update_one_returning(queryset: models.QuerySet[M], **values: Any) -> M | Non
     model = queryset.model
     db = queryset.db
     connection = connections[db]
-    query: Any = queryset.query.chain(UpdateQuery)
-    query.add_update_values(values)
-    compiler: Any = query.get_compiler(db)
-    sql, params = compiler.as_sql()
-    if compiler.query.count_active_tables() != 1:
+    sql, params, tables = update_statement(queryset, values)
+    if tables != 1:
         raise ValueError("update_one_returning: the filter must stay on one table")
     meta = model._meta
     table = meta.db_table

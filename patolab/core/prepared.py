@@ -20,8 +20,9 @@ from django.core.exceptions import EmptyResultSet
 from django.core.signals import setting_changed
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.sql import UpdateQuery
 from django.dispatch import receiver
+
+from .db import update_statement
 
 # Placeholder values no query carries as a constant, so each one marks exactly
 # the parameter slots of its value: negative ids no row has, strings with NUL
@@ -155,13 +156,11 @@ def _compile_update(
 ) -> Any:
     marks = _marks(values)
     queryset, assignments = build(marks)
-    query: Any = queryset.query.chain(UpdateQuery)
-    query.add_update_values(assignments)
     try:
-        sql, params = query.get_compiler(queryset.db).as_sql()
+        sql, params, _tables = update_statement(queryset, assignments)
     except EmptyResultSet:
         return _EMPTY
-    return _Plan(sql, tuple(params), _slots(marks, params), (), queryset.db)
+    return _Plan(sql, params, _slots(marks, params), (), queryset.db)
 
 
 def _run(
