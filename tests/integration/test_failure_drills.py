@@ -38,38 +38,15 @@ from pypdf import PdfReader
 from conftest import PASSWORD, SmtpSink
 from patolab.accounts.models import User
 from patolab.jobs.models import Job, JobState
-from patolab.jobs.services import job_sweep
 from patolab.notifications.models import EmailKind, EmailLog, EmailStatus
-from patolab.notifications.services import email_log_sweep
 from patolab.protocols.models import Protocol, ProtocolStatus, ProtocolStatusHistory
 from patolab.reports import pdf as report_pdf
 from patolab.reports.jobs import REPORT_DOCUMENT
 from patolab.reports.models import Report, ReportPdf, ReportStatus
 from patolab.reports.services import report_pdf_store
+from tests.integration.beat import WORKER_ENV, fast_sweeps, sweep
 
 pytestmark = pytest.mark.integration
-
-# What the sweepers of this process use (beat's job in production): a running
-# job silent for 3 s lost its worker; a queued job or e-mail whose message sat
-# 8 s in a dead worker's prefetch is re-sent. Workers beat every second.
-FAST_SWEEP = {
-    "JOBS_STALE_RUNNING_SECONDS": 3,
-    "JOBS_STUCK_QUEUED_SECONDS": 8,
-    "EMAIL_SENDING_STALE_SECONDS": 3,
-    "EMAIL_QUEUED_STALE_SECONDS": 8,
-}
-WORKER_ENV = {"JOBS_HEARTBEAT_SECONDS": "1", "EMAIL_SENDING_STALE_SECONDS": "3"}
-
-
-def fast_sweeps(settings: Any) -> None:
-    for name, value in FAST_SWEEP.items():
-        setattr(settings, name, value)
-
-
-def sweep() -> None:
-    """What beat runs every JOBS_SWEEP_EVERY_SECONDS / EMAIL_SWEEP_EVERY_SECONDS."""
-    job_sweep()
-    email_log_sweep()
 
 
 # ---------------------------------------------------------------- set-up
