@@ -125,7 +125,7 @@ def parse_email_url(url: str) -> dict[str, object]:
         }
     if scheme in {"smtp", "smtp+tls", "smtp+ssl", "submission"}:
         return {
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_BACKEND": "patolab.notifications.backends.PooledSmtpBackend",
             "EMAIL_HOST": parts.hostname or "localhost",
             "EMAIL_PORT": parts.port or (465 if scheme == "smtp+ssl" else 25),
             "EMAIL_HOST_USER": unquote(parts.username or ""),
@@ -461,6 +461,9 @@ EMAIL_MAX_RETRIES = env_int("EMAIL_MAX_RETRIES", 0)
 EMAIL_SENDING_STALE_SECONDS = env_int("EMAIL_SENDING_STALE_SECONDS", 30)
 EMAIL_QUEUED_STALE_SECONDS = env_int("EMAIL_QUEUED_STALE_SECONDS", 120)
 EMAIL_SWEEP_EVERY_SECONDS = env_int("EMAIL_SWEEP_EVERY_SECONDS", 20)
+# A worker keeps its SMTP connections for the next e-mail (NOOP-checked before
+# use; patolab/notifications/backends.py) unless idle longer than this.
+EMAIL_POOL_IDLE_SECONDS = env_int("EMAIL_POOL_IDLE_SECONDS", 30)
 
 # ---------------------------------------------------------------------------
 # Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html)

@@ -64,7 +64,7 @@ def test_email_outlasts_an_outage_longer_than_the_old_retry_budget(
 
 
 def test_transient_failures_give_up_only_after_the_retry_lifetime(settings, vet_owner):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "patolab.notifications.backends.PooledSmtpBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = free_port()  # nobody listens: connection refused
     settings.EMAIL_TIMEOUT = 2

@@ -50,7 +50,7 @@ def test_unknown_database_scheme_fails_loudly():
 )
 def test_email_url_smtp_variants(url, expected):
     cfg = parse_email_url(url)
-    assert cfg["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
+    assert cfg["EMAIL_BACKEND"].endswith("PooledSmtpBackend")
     assert (
         cfg["EMAIL_HOST"],
         cfg["EMAIL_PORT"],

@@ -16,6 +16,8 @@ class ScriptedSmtp:
     rcpt_reply: str = "250 OK"
     data_reply: str = "250 OK"
     messages: list[Message] = field(default_factory=list)
+    # EHLO greetings received: one per SMTP connection a client opened.
+    greetings: int = 0
     controller: Any = None
 
     def start(self) -> ScriptedSmtp:
@@ -24,6 +26,11 @@ class ScriptedSmtp:
         server = self
 
         class Handler:
+            async def handle_EHLO(self, srv, session, envelope, hostname, responses):
+                server.greetings += 1
+                session.host_name = hostname
+                return responses
+
             async def handle_RCPT(self, srv, session, envelope, address, options):
                 if server.rcpt_reply.startswith("250"):
                     envelope.rcpt_tos.append(address)
@@ -45,7 +52,7 @@ class ScriptedSmtp:
 
 
 def point_django_at(settings: Any, port: int) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "patolab.notifications.backends.PooledSmtpBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = port
     settings.EMAIL_USE_TLS = False

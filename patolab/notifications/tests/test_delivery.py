@@ -101,7 +101,7 @@ def test_a_row_stuck_in_sending_is_taken_over_after_the_timeout(
 def test_connection_refused_goes_back_to_queued_with_a_retry_delay(
     settings, queued_email
 ):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "patolab.notifications.backends.PooledSmtpBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = free_port()  # nothing listens there
     settings.CELERY_RETRY_BACKOFF_MAX = 300
@@ -155,7 +155,7 @@ def test_5xx_on_data_fails_with_the_reason(scripted_smtp, queued_email):
 
 
 def test_retries_used_up_mark_the_row_failed(settings, queued_email):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "patolab.notifications.backends.PooledSmtpBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = free_port()
     settings.EMAIL_MAX_RETRIES = 2
