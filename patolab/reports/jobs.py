@@ -127,7 +127,9 @@ def report_finalize(job: Job, progress: Progress) -> dict[str, Any]:
     """Render, store, e-mail and close one report. Idempotent (see service)."""
     from .services import report_finalize_execute
 
-    return report_finalize_execute(report_id=int(target_pk(job)), user=job.requested_by)
+    return report_finalize_execute(
+        report_id=int(target_pk(job)), user_id=job.requested_by_id
+    )
 
 
 @register(

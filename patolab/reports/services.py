@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, QuerySet, Value
+from django.db.models import DateTimeField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Now
 from django.http import Http404
 from django.urls import reverse
@@ -451,11 +451,24 @@ def report_pdf_issue(*, report: Report, reason: str) -> ReportPdf:
 
 
 def _load(report_id: int) -> Report:
+    """The report with its protocol, veterinarian and pathologist, and the id
+    of its recorded finalize PDF (`finalize_pdf_id`, None until recorded) in
+    the same query."""
     # Not the superseded version: most reports have none (then reading it
     # costs nothing), and joining it doubled the columns of every load.
-    return Report.objects.select_related(
-        "protocol", "protocol__veterinarian", "histopathologist"
-    ).get(pk=report_id)
+    return (
+        Report.objects.select_related(
+            "protocol", "protocol__veterinarian", "histopathologist"
+        )
+        .annotate(
+            finalize_pdf_id=Subquery(
+                ReportPdf.objects.filter(report=OuterRef("pk"), reason="finalize")
+                .order_by("pk")
+                .values("pk")[:1]
+            )
+        )
+        .get(pk=report_id)
+    )
 
 
 def _protocol_admits_report_sent(*, protocol: Protocol, user: User | None) -> str:
@@ -503,7 +516,7 @@ def _protocol_to_report_sent(
 
 
 def report_finalize_execute(
-    *, report_id: int, user: User | None = None
+    *, report_id: int, user_id: int | None = None
 ) -> dict[str, Any]:
     """The body of the `report.finalize` job. Running it twice (redelivery,
     retry) stores one PDF and creates one e-mail:
@@ -535,7 +548,15 @@ def report_finalize_execute(
         raise Conflict(
             _("El informe volvió a borrador; no se finaliza."), code="report_draft"
         )
-    pdf = report.pdfs.filter(reason="finalize").first()
+    # Who moves the protocol: the one who clicked (`user_id`), usually the
+    # report's pathologist, loaded with the report.
+    user = (
+        report.histopathologist
+        if user_id is None or user_id == report.histopathologist_id
+        else User.objects.get(pk=user_id)
+    )
+    recorded = getattr(report, "finalize_pdf_id", None)
+    pdf = ReportPdf.objects.get(pk=recorded) if recorded is not None else None
     issued = None
     if pdf is None:
         # The printed date; written together with the PDF row below, so a
@@ -571,9 +592,7 @@ def report_finalize_execute(
             ),
         )
         # Refused here, the state machine's error rolls the report back too.
-        _protocol_admits_report_sent(
-            protocol=report.protocol, user=user or report.histopathologist
-        )
+        _protocol_admits_report_sent(protocol=report.protocol, user=user)
         emails.report_ready(
             report=report,
             pdf_path=pdf.file,
@@ -581,11 +600,7 @@ def report_finalize_execute(
             sha256=pdf.sha256,
         )
     with transaction.atomic():
-        _protocol_to_report_sent(
-            protocol=report.protocol,
-            user=user or report.histopathologist,
-            report=report,
-        )
+        _protocol_to_report_sent(protocol=report.protocol, user=user, report=report)
     return {
         "report_id": report.pk,
         "sha256": pdf.sha256,

@@ -145,7 +145,7 @@ def test_public_verification_page_on_any_device(
         protocol=protocol, histopathologist=pathologist, diagnosis="Lipoma."
     )
     report_request_finalize(report=report, user=pathologist)
-    report_finalize_execute(report_id=report.pk, user=pathologist)
+    report_finalize_execute(report_id=report.pk, user_id=pathologist.pk)
     report.refresh_from_db()
     page.goto(f"{base}/verify/{report.verification_id}/")
     assert "Informe auténtico y vigente." in body_text(page)
@@ -168,7 +168,7 @@ def test_public_verification_page_on_any_device(
     # An amendment makes the printed version 1 verify as replaced.
     new = report_amend(report=report, user=pathologist, reason="Corrección")
     report_request_finalize(report=new, user=pathologist)
-    report_finalize_execute(report_id=new.pk, user=pathologist)
+    report_finalize_execute(report_id=new.pk, user_id=pathologist.pk)
     page.goto(f"{base}/verify/{report.verification_id}/")
     text = body_text(page)
     assert "Informe auténtico pero reemplazado." in text

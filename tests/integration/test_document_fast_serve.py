@@ -91,7 +91,7 @@ def targets(
     )
     with transaction.atomic():
         report_request_finalize(report=report, user=pathologist)
-    report_finalize_execute(report_id=report.pk, user=pathologist)
+    report_finalize_execute(report_id=report.pk, user_id=pathologist.pk)
 
     documents._FINGERPRINTS.clear()
     yield {

@@ -118,7 +118,7 @@ def report_case(vet: User, staff: User, pathologist: User) -> Case:
         report_request_finalize(report=report, user=pathologist)
     # The finalization itself (render, store, e-mail) is proven elsewhere with
     # the worker; here it only sets up a finalized report with its file.
-    report_finalize_execute(report_id=report.pk, user=pathologist)
+    report_finalize_execute(report_id=report.pk, user_id=pathologist.pk)
 
     def change() -> None:
         Protocol.objects.filter(pk=protocol.pk).update(animal_name="Luna Ñ.")

@@ -21,7 +21,7 @@ def superuser(django_user_model):
 @pytest.fixture
 def finalized(draft_report, pathologist):
     report_request_finalize(report=draft_report, user=pathologist)
-    report_finalize_execute(report_id=draft_report.pk, user=pathologist)
+    report_finalize_execute(report_id=draft_report.pk, user_id=pathologist.pk)
     draft_report.refresh_from_db()
     return draft_report
 

@@ -73,7 +73,7 @@ def test_a_finished_case_cannot_be_assigned(pathologist, vet_owner, technician):
         protocol=protocol, histopathologist=pathologist, diagnosis="X"
     )
     report_request_finalize(report=report, user=pathologist)
-    report_finalize_execute(report_id=report.pk, user=pathologist)
+    report_finalize_execute(report_id=report.pk, user_id=pathologist.pk)
     with pytest.raises(Conflict):
         case_assign(protocol=protocol, pathologist=pathologist, user=pathologist)
 

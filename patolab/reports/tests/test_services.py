@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 def finalize_now(report, user):
     """Request finalization and run the job body in-process (no worker)."""
     job = report_request_finalize(report=report, user=user)
-    report_finalize_execute(report_id=report.pk, user=user)
+    report_finalize_execute(report_id=report.pk, user_id=user.pk)
     report.refresh_from_db()
     return job
 
@@ -151,7 +151,7 @@ def test_running_the_job_body_twice_stores_one_pdf_and_one_email(
     finalize_now(draft_report, pathologist)
     first_hash = draft_report.pdf_sha256
     # Simulate a redelivery after the report was already done.
-    report_finalize_execute(report_id=draft_report.pk, user=pathologist)
+    report_finalize_execute(report_id=draft_report.pk, user_id=pathologist.pk)
     draft_report.refresh_from_db()
     assert draft_report.pdf_sha256 == first_hash
     assert ReportPdf.objects.filter(report=draft_report).count() == 1
@@ -169,7 +169,7 @@ def test_a_crash_after_storing_the_pdf_file_signs_again_and_records_once(
     draft_report.refresh_from_db()
     lost = report_pdf_render_signed(report=draft_report)
     store_bytes(f"reports/lost-{draft_report.pk}.pdf", lost.data)
-    report_finalize_execute(report_id=draft_report.pk, user=pathologist)
+    report_finalize_execute(report_id=draft_report.pk, user_id=pathologist.pk)
     draft_report.refresh_from_db()
     pdf = ReportPdf.objects.get(report=draft_report)
     # Same rendering (report date fixed once), signed anew: a signature is
@@ -195,13 +195,13 @@ def test_a_crash_between_the_two_commits_is_completed_by_the_rerun(
     with monkeypatch.context() as patched:
         patched.setattr(services, "_protocol_to_report_sent", crash)
         with pytest.raises(RuntimeError):
-            report_finalize_execute(report_id=draft_report.pk, user=pathologist)
+            report_finalize_execute(report_id=draft_report.pk, user_id=pathologist.pk)
     draft_report.refresh_from_db()
     assert draft_report.status == ReportStatus.SENT
     assert EmailLog.objects.filter(kind="report_ready").count() == 1
     assert draft_report.protocol.status != ProtocolStatus.REPORT_SENT
 
-    report_finalize_execute(report_id=draft_report.pk, user=pathologist)
+    report_finalize_execute(report_id=draft_report.pk, user_id=pathologist.pk)
     draft_report.refresh_from_db()
     draft_report.protocol.refresh_from_db()
     assert draft_report.protocol.status == ProtocolStatus.REPORT_SENT
@@ -221,7 +221,7 @@ def test_a_protocol_that_cannot_take_a_report_rolls_the_finalization_back(
         status=ProtocolStatus.CANCELLED
     )
     with pytest.raises(Conflict) as exc:
-        report_finalize_execute(report_id=draft_report.pk, user=pathologist)
+        report_finalize_execute(report_id=draft_report.pk, user_id=pathologist.pk)
     assert exc.value.code == "invalid_transition"
     draft_report.refresh_from_db()
     assert draft_report.status == ReportStatus.FINALIZING

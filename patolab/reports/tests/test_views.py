@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def finalize_now(report, user):
     report_request_finalize(report=report, user=user)
-    report_finalize_execute(report_id=report.pk, user=user)
+    report_finalize_execute(report_id=report.pk, user_id=user.pk)
     report.refresh_from_db()
 
 
