@@ -1,11 +1,10 @@
-"""PDF/A-2b parts added to a finished PDF in an incremental update.
+"""The PDF/A-2b parts the signer adds to a finished PDF, in the revision that
+carries the signature (`signing.py`), since ReportLab (open-source) has no
+PDF/A option:
 
-ReportLab (open-source) has no PDF/A option, so the renderers stay as they are
-and this module adds, in the same pyHanko revision that carries the signature:
-
-- an XMP metadata stream with `pdfaid:part` 2 and `pdfaid:conformance` B; pyHanko
-  fills in title, author, dates and producer and keeps them equal to the Info
-  dictionary (PDF/A requires both to agree);
+- an XMP metadata packet with `pdfaid:part` 2 and `pdfaid:conformance` B and
+  the title, author, subject, dates, creator tool and producer, which the
+  Info dictionary repeats word for word (PDF/A requires both to agree);
 - an sRGB output intent whose ICC profile is read from a Debian package file
   (`icc-profiles-free`, `/usr/share/color/icc/sRGB.icc`, ICC v2) or, where that
   package is missing, the sRGB profile built into Pillow's LittleCMS (ICC v4);
@@ -16,15 +15,16 @@ and this module adds, in the same pyHanko revision that carries the signature:
 from __future__ import annotations
 
 import logging
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from django.conf import settings
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.metadata import model, xmp_xml
+
+from .increment import as_aware, date_string, text_string
 
 logger = logging.getLogger(__name__)
 
@@ -64,59 +64,83 @@ def srgb_icc_profile() -> bytes:
     return bytes(profile.tobytes())
 
 
-def _pdfaid() -> model.XmpStructure:
-    ns = model.NS["pdfaid"]
-    return model.XmpStructure.of(
-        (model.ExpandedName(ns, "part"), model.XmpValue("2")),
-        (model.ExpandedName(ns, "conformance"), model.XmpValue("B")),
+# The PDF producer named by both the XMP packet and the Info dictionary.
+PRODUCER = "Patolab (ReportLab)"
+
+
+@cache
+def output_intent_profile() -> bytes:
+    """The ICC profile stream's body (`/N 3`, Flate-compressed), made once per
+    process."""
+    packed = zlib.compress(srgb_icc_profile())
+    return b"<<\n/N 3\n/Filter /FlateDecode\n/Length %d\n>>\nstream\n%s\nendstream" % (
+        len(packed),
+        packed,
     )
 
 
-def pdfa_prepare(writer: IncrementalPdfFileWriter, *, info: DocumentInfo) -> None:
-    """Add the PDF/A-2b identification, metadata and output intent to `writer`
-    (written out with its next revision, e.g. by the signer)."""
-    meta = writer.document_meta
-    meta.title = info.title
-    meta.author = info.author
-    meta.subject = info.subject
-    meta.creator = info.creator
-    meta.created = info.created
-    meta.last_modified = info.modified
-
-    # One XMP packet with the identification in it: pyHanko merges its own
-    # fields into an existing packet (xmp_extra would add a second, duplicate
-    # rdf:Description each time the writer prepares its output).
-    metadata = xmp_xml.MetadataStream.from_xmp([_pdfaid()])
-    writer.root["/Metadata"] = writer.add_object(metadata)
-
-    # The Info dictionary must say what the XMP packet says: pyHanko writes its
-    # own name as the XMP producer and appends it to an existing Info producer,
-    # so the Info one is set to the same value; entries the XMP packet does not
-    # carry are dropped.
-    trailer_info = writer.trailer_view.get("/Info")
-    if trailer_info is not None:
-        info_dict = trailer_info.get_object()
-        info_dict["/Producer"] = generic.TextStringObject(model.VENDOR)
-        for key in ("/Keywords", "/Trapped"):
-            if key in info_dict:
-                del info_dict[key]
-        writer.update_container(info_dict)
-
-    profile = generic.StreamObject(
-        {generic.pdf_name("/N"): generic.NumberObject(3)},  # type: ignore[no-untyped-call]
-        stream_data=srgb_icc_profile(),
+def output_intent(profile: int) -> bytes:
+    """The sRGB output intent dictionary, its profile in object `profile`."""
+    condition = text_string(OUTPUT_CONDITION)
+    return (
+        b"<<\n/Type /OutputIntent\n/S /GTS_PDFA1\n/OutputConditionIdentifier %s"
+        b"\n/Info %s\n/DestOutputProfile %d 0 R\n>>" % (condition, condition, profile)
     )
-    profile.compress()  # type: ignore[no-untyped-call]
-    intent = generic.DictionaryObject(  # type: ignore[no-untyped-call]
-        {
-            generic.pdf_name("/Type"): generic.pdf_name("/OutputIntent"),
-            generic.pdf_name("/S"): generic.pdf_name("/GTS_PDFA1"),
-            generic.pdf_name("/OutputConditionIdentifier"): generic.TextStringObject(
-                OUTPUT_CONDITION
-            ),
-            generic.pdf_name("/Info"): generic.TextStringObject(OUTPUT_CONDITION),
-            generic.pdf_name("/DestOutputProfile"): writer.add_object(profile),
-        }
+
+
+QUOTE = {'"': "&quot;"}
+
+
+def _xmp_date(moment: datetime) -> str:
+    return as_aware(moment).isoformat(timespec="seconds")
+
+
+def xmp_metadata(info: DocumentInfo) -> bytes:
+    """The metadata stream's body: an uncompressed XMP packet (PDF/A keeps it
+    readable) identifying PDF/A-2b."""
+    title, author, subject = (
+        escape(v) for v in (info.title, info.author, info.subject)
     )
-    writer.root["/OutputIntents"] = generic.ArrayObject([writer.add_object(intent)])
-    writer.update_root()  # type: ignore[no-untyped-call]
+    packet = (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        '<rdf:Description rdf:about=""'
+        ' xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"'
+        ' xmlns:xmp="http://ns.adobe.com/xap/1.0/"'
+        ' xmlns:pdf="http://ns.adobe.com/pdf/1.3/"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
+        ' pdfaid:part="2" pdfaid:conformance="B"'
+        f' xmp:CreateDate="{_xmp_date(info.created)}"'
+        f' xmp:ModifyDate="{_xmp_date(info.modified)}"'
+        f' xmp:CreatorTool="{escape(info.creator, QUOTE)}"'
+        f' pdf:Producer="{escape(PRODUCER, QUOTE)}">\n'
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li>'
+        "</rdf:Alt></dc:title>\n"
+        f"<dc:creator><rdf:Seq><rdf:li>{author}</rdf:li></rdf:Seq></dc:creator>\n"
+        f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{subject}'
+        "</rdf:li></rdf:Alt></dc:description>\n"
+        "</rdf:Description>\n</rdf:RDF>\n</x:xmpmeta>\n"
+        '<?xpacket end="r"?>'
+    ).encode()
+    return (
+        b"<<\n/Type /Metadata\n/Subtype /XML\n/Length %d\n>>\nstream\n%s\nendstream"
+        % (len(packet), packet)
+    )
+
+
+def info_dictionary(info: DocumentInfo) -> bytes:
+    """The Info dictionary saying what `xmp_metadata` says."""
+    return (
+        b"<<\n/Title %s\n/Author %s\n/Subject %s\n/Creator %s\n/Producer %s"
+        b"\n/CreationDate %s\n/ModDate %s\n>>"
+        % (
+            text_string(info.title),
+            text_string(info.author),
+            text_string(info.subject),
+            text_string(info.creator),
+            text_string(PRODUCER),
+            date_string(as_aware(info.created)),
+            date_string(as_aware(info.modified)),
+        )
+    )

@@ -6,13 +6,16 @@ Key material comes from a PKCS#12 file and its passphrase (settings
 are created once in `<var>/signing/` (owner-only files): such signatures are
 cryptographically real but have no legal value, and every page says so.
 
-The key is loaded once per process (`signing_identity()`); pyHanko's own signer
-re-parses the private key on every signature, which for RSA includes OpenSSL's
-key consistency check (about 70 ms here), so `_CachedKeySigner` keeps the
-parsed key instead.
+The key is loaded once per process (`signing_identity()`). `sign_pdf` writes
+the signature itself, in one incremental update (`increment.py`) that also
+carries the PDF/A parts (`pdfa.py`): a CMS SignedData with the three signed
+attributes PAdES baseline B-B asks for (content type, message digest,
+signing-certificate-v2), plus an RFC 3161 token as unsigned attribute with a
+timestamp authority (B-T; pyHanko's HTTP client fetches it). Signing through
+pyHanko's PDF writer re-read the whole document and built the container with
+generic machinery: 5 ms of a report's 9. Validation stays with pyHanko.
 
-ECDSA keys make pyHanko declare PDF 2.0 (ISO/TS 32002), which PDF/A-2 does not
-allow: the demo key is RSA-2048, and the README says to use RSA certificates.
+The demo key is RSA-2048; ECDSA keys sign too.
 """
 
 from __future__ import annotations
@@ -21,19 +24,21 @@ import asyncio
 import base64
 import datetime as dt
 import fcntl
+import hashlib
 import io
 import logging
 import os
+import re
 import secrets
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from asn1crypto import cms
+from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -42,20 +47,29 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers, timestamps
-from pyhanko.sign.attributes import (
-    CMSAlgorithmProtectionProvider,
-    CMSAttributeProvider,
-    SigningCertificateV2Provider,
-)
-from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko.sign import timestamps
+from pyhanko.sign.general import as_signing_certificate_v2
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from .pdfa import DocumentInfo, pdfa_prepare
+from .increment import (
+    UnsupportedPdf,
+    append_update,
+    as_aware,
+    date_string,
+    read_revision,
+    text_string,
+    with_entries,
+)
+from .pdfa import (
+    DocumentInfo,
+    info_dictionary,
+    output_intent,
+    output_intent_profile,
+    xmp_metadata,
+)
 
 T = TypeVar("T")
 
@@ -68,73 +82,26 @@ DEMO_ORGANIZATION = "Patolab DEMO (sin validez legal)"
 DEMO_P12 = "demo-lab.p12"
 DEMO_SECRET_NAME = "demo-lab.passphrase"  # noqa: S105  (a file name)
 DEMO_CA = "demo-ca.pem"
-
-
-class _ConstantAttribute(CMSAttributeProvider):
-    """A signed attribute that is the same for every signature of one signer
-    (signing-certificate-v2, CMS algorithm protection): encoded once, then
-    re-loaded from its DER bytes, which asn1crypto copies without re-encoding
-    (building them anew was a third of the signing time)."""
-
-    def __init__(self, inner: CMSAttributeProvider, cache: dict[str, bytes]) -> None:
-        self.inner = inner
-        self.attribute_type = inner.attribute_type
-        self.cache = cache
-
-    async def get_attribute(self, dry_run: bool = False) -> cms.CMSAttribute | None:
-        key = self.attribute_type
-        der = self.cache.get(key)
-        if der is None:
-            attr = await self.inner.get_attribute(dry_run=dry_run)
-            if attr is None or dry_run:
-                return attr
-            der = self.cache[key] = attr.dump()
-        return cms.CMSAttribute.load(der)
-
-
-class _CachedKeySigner(signers.SimpleSigner):
-    """SimpleSigner that signs with an already-parsed key and reuses its
-    constant signed attributes (see module doc). Uses pyHanko's internal
-    `_signed_attr_providers` hook: pyHanko is pinned to one minor version."""
-
-    def __init__(self, *args: Any, pyca_key: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._pyca_key = pyca_key
-        self._constant_attrs: dict[str, dict[str, bytes]] = {}
-
-    def _signed_attr_providers(
-        self, data_digest: bytes, digest_algorithm: str, *args: Any, **kwargs: Any
-    ) -> Iterator[CMSAttributeProvider]:
-        cache = self._constant_attrs.setdefault(digest_algorithm, {})
-        for provider in super()._signed_attr_providers(
-            data_digest, digest_algorithm, *args, **kwargs
-        ):
-            if isinstance(
-                provider, SigningCertificateV2Provider | CMSAlgorithmProtectionProvider
-            ):
-                yield _ConstantAttribute(provider, cache)
-            else:
-                yield provider
-
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        mechanism = self.get_signature_mechanism_for_digest(
-            digest_algorithm
-        ).signature_algo
-        digest = get_pyca_cryptography_hash(digest_algorithm)
-        key = self._pyca_key
-        if mechanism == "rsassa_pkcs1v15" and isinstance(key, rsa.RSAPrivateKey):
-            return key.sign(data, padding.PKCS1v15(), digest)
-        if mechanism == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
-            return key.sign(data, ec.ECDSA(digest))
-        result: bytes = super().sign_raw(data, digest_algorithm)
-        return result
+# Room for the four numbers of /ByteRange, written once the offsets are known.
+BYTE_RANGE_WIDTH = 40
+# Extra room (bytes) for an RFC 3161 token: its signature and the TSA's
+# certificates.
+TIMESTAMP_RESERVE = 8192
 
 
 @dataclass
 class SigningIdentity:
     """The lab's signing key and certificate chain, loaded once per process."""
 
-    signer: Any
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    certificate: asn1_x509.Certificate
+    # DER parts of every signature, encoded once (asn1crypto copies loaded
+    # values as they are): the signing-certificate-v2 signed attribute, the
+    # signer identifier and the certificates sent along (the signer's and the
+    # rest of the PKCS#12, its chain).
+    certificate_attribute: bytes
+    signer_id: bytes
+    certificates: bytes
     subject: str
     organization: str
     is_demo: bool
@@ -305,22 +272,14 @@ def _identity_from_settings() -> SigningIdentity:
         raise ImproperlyConfigured("The signing PKCS#12 has no key or certificate.")
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise ImproperlyConfigured("The signing key must be RSA or ECDSA.")
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        logger.warning(
-            "ECDSA signing key: pyHanko marks such PDFs as PDF 2.0, which breaks "
-            "PDF/A-2b conformance; prefer an RSA certificate."
-        )
     chain = [_to_asn1(c) for c in extra]
     trust = [_to_asn1(c) for c in _load_certs(trust_files)]
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
-
-    store = SimpleCertificateStore()  # type: ignore[no-untyped-call]
-    store.register_multiple(chain)
-    signer = _CachedKeySigner(
-        signing_cert=_to_asn1(cert),
-        signing_key=signers.pdf_cms.translate_pyca_cryptography_key_to_asn1(key),
-        cert_registry=store,
-        pyca_key=key,
+    certificate = _to_asn1(cert)
+    attribute = cms.CMSAttribute(
+        {
+            "type": "signing_certificate_v2",
+            "values": [as_signing_certificate_v2(certificate)],
+        }
     )
     tsa_url = getattr(settings, "SIGNING_TSA_URL", "")
     # Space for the CMS blob, in hex digits: the certificates, plus the
@@ -330,11 +289,23 @@ def _identity_from_settings() -> SigningIdentity:
     # beyond the certificates; an RSA-4096 signature adds 256 and a long
     # issuer name a few hundred more. The unused space is zeros in every PDF
     # and every e-mail attachment. A timestamp token carries the TSA's own
-    # certificates: pyHanko estimates that case itself.
-    certs_size = sum(len(c.dump()) for c in [_to_asn1(cert), *chain])
-    reserve = 2 * (certs_size + 2048)
+    # certificates: TIMESTAMP_RESERVE more.
+    certs_size = sum(len(c.dump()) for c in [certificate, *chain])
+    reserve = 2 * (certs_size + 2048 + (TIMESTAMP_RESERVE if tsa_url else 0))
     return SigningIdentity(
-        signer=signer,
+        key=key,
+        certificate=certificate,
+        certificate_attribute=attribute.dump(),
+        signer_id=cms.SignerIdentifier(
+            name="issuer_and_serial_number",
+            value=cms.IssuerAndSerialNumber(
+                {
+                    "issuer": certificate.issuer,
+                    "serial_number": certificate.serial_number,
+                }
+            ),
+        ).dump(),
+        certificates=cms.CertificateSet([certificate, *chain]).dump(),
         subject=_name_attr(cert.subject, NameOID.COMMON_NAME)
         or cert.subject.rfc4514_string(),
         organization=_name_attr(cert.subject, NameOID.ORGANIZATION_NAME),
@@ -391,40 +362,148 @@ def sign_pdf(
     contact: str,
     location: str = "",
 ) -> SignedPdf:
-    """Make `data` (a finished PDF) a signed PDF/A-2b: one incremental update
-    with the PDF/A metadata and output intent, an invisible signature field
-    and a PAdES baseline signature (B-B, or B-T with `SIGNING_TSA_URL`).
+    """Make `data` (a PDF our renderers wrote) a signed PDF/A-2b: one
+    incremental update with the PDF/A metadata, Info and output intent, an
+    invisible signature field on the first page and a PAdES baseline
+    signature (B-B, or B-T with `SIGNING_TSA_URL`) covering the whole file.
     `info.modified` is the signing time. Pure apart from the TSA request."""
     identity = signing_identity()
-    writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    pdfa_prepare(writer, info=info)
-    meta = signers.PdfSignatureMetadata(
-        field_name=SIGNATURE_FIELD,
-        md_algorithm="sha256",
-        subfilter=fields.SigSeedSubFilter.PADES,
-        reason=reason,
-        contact_info=contact,
-        location=location or None,
-        name=identity.subject,
+    revision = read_revision(data)
+    number = revision.size
+    metadata, profile, intent, form, field_, signature = range(number, number + 6)
+    page = revision.first_page()
+    catalog = revision.dictionary(revision.root)
+    for key in (b"/Metadata", b"/OutputIntents", b"/AcroForm", b"/Extensions"):
+        if key in catalog:
+            raise UnsupportedPdf(f"the catalog already has {key.decode()}")
+    catalog = with_entries(
+        catalog,
+        (b"" if b"/Version" in catalog else b"/Version /1.7\n")
+        + b"/Metadata %d 0 R\n/OutputIntents [ %d 0 R ]\n/AcroForm %d 0 R\n"
+        b"/Extensions << /ESIC << /Type /DeveloperExtensions /BaseVersion /1.7"
+        b" /ExtensionLevel 1 >> >>" % (metadata, intent, form),
     )
-    pdf_signer = signers.PdfSigner(
-        meta, identity.signer, timestamper=identity.timestamper
-    )
-    # pyHanko takes the signing time from its clock; keep the metadata dates on
-    # the same second.
-    out = _run_coroutine(
-        pdf_signer.async_sign_pdf(
-            writer,
-            bytes_reserved=None if identity.timestamper else identity.reserve,
+    page_text = revision.dictionary(page)
+    annots = re.search(rb"/Annots\s*\[", page_text)
+    if annots is not None:
+        page_text = (
+            page_text[: annots.end()] + b" %d 0 R" % field_ + page_text[annots.end() :]
+        )
+    elif b"/Annots" in page_text:
+        raise UnsupportedPdf("the first page's /Annots is not an array")
+    else:
+        page_text = with_entries(page_text, b"/Annots [ %d 0 R ]" % field_)
+    info_number = revision.info if revision.info is not None else number + 6
+    reserve = identity.reserve
+    signature_dict = (
+        b"<<\n/Type /Sig\n/Filter /Adobe.PPKLite\n/SubFilter /ETSI.CAdES.detached"
+        b"\n/ByteRange [%s]\n/Contents <%s>\n/M %s\n/Name %s\n/Reason %s"
+        b"\n/ContactInfo %s%s\n>>"
+        % (
+            b" " * BYTE_RANGE_WIDTH,
+            b"0" * reserve,
+            date_string(as_aware(info.modified)),
+            text_string(identity.subject),
+            text_string(reason),
+            text_string(contact),
+            b"\n/Location " + text_string(location) if location else b"",
         )
     )
+    out = append_update(
+        revision,
+        {
+            revision.root: catalog,
+            page: page_text,
+            info_number: info_dictionary(info),
+            metadata: xmp_metadata(info),
+            profile: output_intent_profile(),
+            intent: output_intent(profile),
+            form: b"<<\n/Fields [ %d 0 R ]\n/SigFlags 3\n>>" % field_,
+            field_: b"<<\n/FT /Sig\n/T %s\n/Type /Annot\n/Subtype /Widget\n/F 132"
+            b"\n/Rect [ 0 0 0 0 ]\n/P %d 0 R\n/V %d 0 R\n>>"
+            % (text_string(SIGNATURE_FIELD), page, signature),
+            signature: signature_dict,
+        },
+        info=info_number,
+        new_id=secrets.token_hex(16).encode(),
+    )
+    # The signature's hole: its /Contents hex string, brackets included.
+    start = out.index(b"/Contents <", out.index(b"%d 0 obj\n" % signature)) + 10
+    end = start + reserve + 2
+    ranges = b"0 %d %d %d" % (start, end, len(out) - end)
+    at = out.index(b"/ByteRange [", start - 200) + len(b"/ByteRange [")
+    out[at : at + len(ranges)] = ranges
+    digest = hashlib.sha256(out[:start])
+    digest.update(out[end:])
+    container = _signed_data(identity, digest.digest())
+    if 2 * len(container) > reserve:
+        raise ValueError(
+            f"the signature ({len(container)} bytes) does not fit its reserved space"
+        )
+    out[start + 1 : start + 1 + 2 * len(container)] = container.hex().upper().encode()
     return SignedPdf(
-        data=out.getvalue(),
+        data=bytes(out),
         signer=identity.subject,
         signed_at=info.modified,
         timestamped=identity.timestamper is not None,
         is_demo=identity.is_demo,
     )
+
+
+def _signed_data(identity: SigningIdentity, digest: bytes) -> bytes:
+    """The DER CMS SignedData (detached) over a document `digest` (SHA-256)."""
+    signed_attrs = cms.CMSAttributes(
+        [
+            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+            cms.CMSAttribute({"type": "message_digest", "values": [digest]}),
+            cms.CMSAttribute.load(identity.certificate_attribute),
+        ]
+    )
+    to_sign = signed_attrs.dump()
+    key = identity.key
+    if isinstance(key, rsa.RSAPrivateKey):
+        signature = key.sign(to_sign, padding.PKCS1v15(), hashes.SHA256())
+        algorithm = algos.SignedDigestAlgorithm(
+            {"algorithm": "sha256_rsa", "parameters": core.Null()}
+        )
+    else:
+        signature = key.sign(to_sign, ec.ECDSA(hashes.SHA256()))
+        algorithm = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
+    sha256 = algos.DigestAlgorithm({"algorithm": "sha256", "parameters": core.Null()})
+    signer_info: dict[str, Any] = {
+        "version": "v1",
+        "sid": cms.SignerIdentifier.load(identity.signer_id),
+        "digest_algorithm": sha256,
+        "signed_attrs": signed_attrs,
+        "signature_algorithm": algorithm,
+        "signature": signature,
+    }
+    if identity.timestamper is not None:
+        token = _run_coroutine(
+            identity.timestamper.async_timestamp(
+                hashlib.sha256(signature).digest(), "sha256"
+            )
+        )
+        signer_info["unsigned_attrs"] = cms.CMSAttributes(
+            [
+                cms.CMSAttribute(
+                    {"type": "signature_time_stamp_token", "values": [token]}
+                )
+            ]
+        )
+    signed_data = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [sha256],
+            "encap_content_info": {"content_type": "data"},
+            "certificates": cms.CertificateSet.load(identity.certificates),
+            "signer_infos": [signer_info],
+        }
+    )
+    container: bytes = cms.ContentInfo(
+        {"content_type": "signed_data", "content": signed_data}
+    ).dump()
+    return container
 
 
 # ---------------------------------------------------------------- validation

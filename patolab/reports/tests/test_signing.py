@@ -484,3 +484,54 @@ def test_with_a_timestamp_authority_the_signature_carries_a_valid_timestamp(
     sig = body.json()["upload"]["signature"]
     assert sig["timestamp"]
     assert sig["timestamp_valid"] is True
+
+
+def test_a_pdf_with_a_link_on_its_first_page_keeps_it_next_to_the_signature(
+    demo_signing,
+):
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.drawString(72, 720, "Verificación en línea")
+    page.linkURL("https://patolab.test/verificar/x", (72, 700, 300, 730))
+    page.save()
+    signed = signing.sign_pdf(
+        out.getvalue(),
+        info=signing.DocumentInfo(
+            title="Informe (prueba) Ω",
+            author="Laboratorio",
+            subject="Prueba",
+            created=dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC),
+            modified=dt.datetime(2026, 12, 1, 12, 5, tzinfo=dt.UTC),
+        ),
+        reason="Firmado por Dra. Núñez (matrícula 12)",
+        contact="Dra. Núñez",
+        location="La Plata",
+    )
+    reader = pypdf.PdfReader(io.BytesIO(signed.data))
+    subtypes = sorted(
+        str(annot.get_object()["/Subtype"]) for annot in reader.pages[0]["/Annots"]
+    )
+    assert subtypes == ["/Link", "/Widget"]
+    assert reader.metadata.title == "Informe (prueba) Ω"
+    check = signature_check(signed.data)
+    assert check.status == "valid"
+    assert check.reason == "Firmado por Dra. Núñez (matrícula 12)"
+    assert check.signing_time == dt.datetime(2026, 12, 1, 12, 5, tzinfo=dt.UTC)
+
+
+def test_a_pdf_not_written_by_our_renderers_is_refused(demo_signing):
+    with pytest.raises(signing.UnsupportedPdf):
+        signing.sign_pdf(
+            b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n",
+            info=signing.DocumentInfo(
+                title="x",
+                author="x",
+                subject="x",
+                created=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+                modified=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+            ),
+            reason="x",
+            contact="x",
+        )
