@@ -29,8 +29,7 @@ def insert_unless_conflict(obj: models.Model) -> bool:
     fields = [f for f in meta.concrete_fields if pk_set or f is not auto]
     returning: list[Any] = [] if pk_set or auto is None else [auto]
     db = router.db_for_write(model)
-    connection = connections[db]
-    with connection.cursor() as cursor:
+    with prepared_cursor(db) as cursor:
         for sql, params in _insert_statements(obj, fields, returning, db):
             cursor.execute(sql, params)
         if returning:
@@ -120,7 +119,7 @@ def update_one_returning(queryset: models.QuerySet[M], **values: Any) -> M | Non
     fields: list[Any] = list(meta.concrete_fields)
     quote = connection.ops.quote_name
     columns = ", ".join(f"{quote(table)}.{quote(f.column)}" for f in fields)
-    with connection.cursor() as cursor:
+    with prepared_cursor(db) as cursor:
         cursor.execute(f"{sql} RETURNING {columns}", params)
         rows = cursor.fetchall()
     if not rows:
@@ -137,3 +136,32 @@ def update_one_returning(queryset: models.QuerySet[M], **values: Any) -> M | Non
             value = convert(value, col, connection)
         converted.append(value)
     return model.from_db(db, [f.attname for f in fields], converted)
+
+
+def prepared_cursor(using: str) -> Any:
+    """A cursor for a hot statement (prepared reads, claims, cached INSERTs),
+    wrapped like every Django cursor (execute wrappers). On PostgreSQL (psycopg 3) one that binds its
+    parameters on the server, so that the statement is prepared once per
+    connection and PostgreSQL stops parsing and planning it on every run:
+    measured, a report probe went from 1.8 ms to 0.5 ms (its planning cost
+    more than its execution). Django's own cursors bind on the client and are
+    never prepared, so the connection's threshold changes nothing for them.
+    (Behind PgBouncer in transaction mode this needs PgBouncer >= 1.22 with
+    `max_prepared_statements`.)"""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.queries_logged:
+        # Django's query log (DEBUG, CaptureQueriesContext) reads the SQL back
+        # from a client-side cursor only.
+        return connection.cursor()
+    import psycopg
+
+    # What Django's own cursor() does first: with CONN_HEALTH_CHECKS, the first
+    # query of a request checks a persistent connection and replaces a dead
+    # one (a PostgreSQL restart). A prepared read is often that first query
+    # (the bearer token's user): without this it got the dead one, a 500.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    if connection.connection.prepare_threshold is None:
+        connection.connection.prepare_threshold = 0
+    raw: Any = psycopg.Cursor(connection.connection)
+    return connection.make_cursor(raw)

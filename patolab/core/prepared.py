@@ -18,11 +18,10 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.core.signals import setting_changed
-from django.db import connections
 from django.db.models import QuerySet
 from django.dispatch import receiver
 
-from .db import update_statement
+from .db import prepared_cursor, update_statement
 
 # Placeholder values no query carries as a constant, so each one marks exactly
 # the parameter slots of its value: negative ids no row has, strings with NUL
@@ -145,7 +144,7 @@ def prepared_update(
         plan = _PLANS[key] = _compile_update(build, values)
     if plan is _EMPTY:
         return 0
-    with _cursor(plan.using) as cursor:
+    with prepared_cursor(plan.using) as cursor:
         cursor.execute(plan.sql, _params(plan, values))
         return int(cursor.rowcount)
 
@@ -175,40 +174,11 @@ def _run(
         plan = _PLANS[key] = _compile(build, values)
     if plan is _EMPTY:
         return []
-    with _cursor(plan.using) as cursor:
+    with prepared_cursor(plan.using) as cursor:
         cursor.execute(plan.sql + suffix, [*_params(plan, values), *extra])
         rows = cursor.fetchall() if suffix else cursor.fetchmany(1)
     columns = plan.columns
     return [dict(zip(columns, row, strict=True)) for row in rows]
-
-
-def _cursor(using: str) -> Any:
-    """A cursor for a prepared read, wrapped like every Django cursor
-    (execute wrappers). On PostgreSQL (psycopg 3) one that binds its
-    parameters on the server, so that the statement is prepared once per
-    connection and PostgreSQL stops parsing and planning it on every run:
-    measured, a report probe went from 1.8 ms to 0.5 ms (its planning cost
-    more than its execution). Django's own cursors bind on the client and are
-    never prepared, so the connection's threshold changes nothing for them.
-    (Behind PgBouncer in transaction mode this needs PgBouncer >= 1.22 with
-    `max_prepared_statements`.)"""
-    connection = connections[using]
-    if connection.vendor != "postgresql" or connection.queries_logged:
-        # Django's query log (DEBUG, CaptureQueriesContext) reads the SQL back
-        # from a client-side cursor only.
-        return connection.cursor()
-    import psycopg
-
-    # What Django's own cursor() does first: with CONN_HEALTH_CHECKS, the first
-    # query of a request checks a persistent connection and replaces a dead
-    # one (a PostgreSQL restart). A prepared read is often that first query
-    # (the bearer token's user): without this it got the dead one, a 500.
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    if connection.connection.prepare_threshold is None:
-        connection.connection.prepare_threshold = 0
-    raw: Any = psycopg.Cursor(connection.connection)
-    return connection.make_cursor(raw)
 
 
 @receiver(setting_changed)
