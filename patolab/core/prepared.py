@@ -14,14 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.core.signals import setting_changed
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
 from django.dispatch import receiver
 
 from .db import prepared_cursor, update_statement
+
+M = TypeVar("M", bound=Model)
 
 # Placeholder values no query carries as a constant, so each one marks exactly
 # the parameter slots of its value: negative ids no row has, strings with NUL
@@ -88,7 +91,7 @@ def _slots(marks: dict[str, Any], params: Any) -> tuple[str | None, ...]:
     return tuple(by_value.get((type(p), p)) for p in params)
 
 
-def _params(plan: _Plan, values: dict[str, Any]) -> list[Any]:
+def _params(plan: _Plan | _InstancePlan, values: dict[str, Any]) -> list[Any]:
     return [
         values[slot] if slot is not None else param
         for slot, param in zip(plan.slots, plan.params, strict=True)
@@ -112,6 +115,81 @@ def prepared_row(
     """
     rows = _run(key, build, values, "")
     return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class _InstancePlan:
+    sql: str
+    slots: tuple[str | None, ...]
+    params: tuple[Any, ...]
+    using: str
+    # The compiler that wrote the SQL: it knows the select list, how each
+    # column converts and which model each column range instantiates.
+    compiler: Any
+    init_list: tuple[str, ...]
+    populators: tuple[Any, ...]
+
+
+def prepared_instance(
+    key: Hashable,
+    build: Callable[[dict[str, Any]], QuerySet[M]],
+    **values: Any,
+) -> M | None:
+    """The first model instance of `build(placeholders)` (select_related and
+    annotations included, as the ORM would give it), run with `values` in
+    place of the placeholders; None if no row. Compiled once per `key`, like
+    `prepared_row`; the row is converted by the compiler that wrote the SQL,
+    so every field type reads back as with the ORM."""
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = _compile_instance(build, values)
+    if plan is _EMPTY:
+        return None
+    with prepared_cursor(plan.using) as cursor:
+        cursor.execute(plan.sql, _params(plan, values))
+        rows = cursor.fetchmany(1)
+    if not rows:
+        return None
+    compiler = plan.compiler
+    (row,) = compiler.results_iter([rows])
+    start, end = (
+        compiler.klass_info["select_fields"][0],
+        compiler.klass_info["select_fields"][-1] + 1,
+    )
+    obj: M = compiler.klass_info["model"].from_db(
+        plan.using, plan.init_list, row[start:end]
+    )
+    for populator in plan.populators:
+        populator.populate(row, obj)
+    for name, position in compiler.annotation_col_map.items():
+        setattr(obj, name, row[position])
+    return obj
+
+
+def _compile_instance(
+    build: Callable[[dict[str, Any]], QuerySet[Any]], values: dict[str, Any]
+) -> Any:
+    marks = _marks(values)
+    queryset = build(marks)
+    compiler = queryset.query.get_compiler(queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return _EMPTY
+    select, klass_info = compiler.select, compiler.klass_info
+    fields = klass_info["select_fields"]
+    return _InstancePlan(
+        sql=sql,
+        slots=_slots(marks, params),
+        params=tuple(params),
+        using=queryset.db,
+        compiler=compiler,
+        init_list=tuple(
+            f[0].target.attname for f in select[fields[0] : fields[-1] + 1]
+        ),
+        # (django-stubs describe the Django 6 signature, with a fetch mode.)
+        populators=tuple(get_related_populators(klass_info, select, queryset.db)),  # type: ignore[call-arg]
+    )
 
 
 def prepared_rows(

@@ -29,7 +29,7 @@ from patolab.core.errors import Conflict, DomainError, ValidationFailed
 from patolab.core.files import sha256_hex
 from patolab.core.pdf.pdfa import DocumentInfo
 from patolab.core.pdf.signing import SignedPdf, sign_pdf
-from patolab.core.prepared import prepared_row, prepared_update
+from patolab.core.prepared import prepared_instance, prepared_row, prepared_update
 from patolab.core.retry import DATABASE_TRANSIENT_ERRORS
 from patolab.jobs.models import Job
 from patolab.jobs.selectors import job_active_for
@@ -453,22 +453,30 @@ def report_pdf_issue(*, report: Report, reason: str) -> ReportPdf:
 def _load(report_id: int) -> Report:
     """The report with its protocol, veterinarian and pathologist, and the id
     of its recorded finalize PDF (`finalize_pdf_id`, None until recorded) in
-    the same query."""
+    the same query (compiled once per process: building its SQL cost more
+    than running it)."""
+
     # Not the superseded version: most reports have none (then reading it
     # costs nothing), and joining it doubled the columns of every load.
-    return (
-        Report.objects.select_related(
-            "protocol", "protocol__veterinarian", "histopathologist"
-        )
-        .annotate(
-            finalize_pdf_id=Subquery(
-                ReportPdf.objects.filter(report=OuterRef("pk"), reason="finalize")
-                .order_by("pk")
-                .values("pk")[:1]
+    def build(marks: dict[str, int]) -> QuerySet[Report]:
+        return (
+            Report.objects.select_related(
+                "protocol", "protocol__veterinarian", "histopathologist"
             )
+            .annotate(
+                finalize_pdf_id=Subquery(
+                    ReportPdf.objects.filter(report=OuterRef("pk"), reason="finalize")
+                    .order_by("pk")
+                    .values("pk")[:1]
+                )
+            )
+            .filter(pk=marks["pk"])
         )
-        .get(pk=report_id)
-    )
+
+    report = prepared_instance(("reports.load",), build, pk=int(report_id))
+    if report is None:
+        raise Report.DoesNotExist(f"report {report_id}")
+    return report
 
 
 def _protocol_admits_report_sent(*, protocol: Protocol, user: User | None) -> str:

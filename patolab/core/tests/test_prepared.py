@@ -65,3 +65,48 @@ def test_a_prepared_update_changes_only_the_row_its_values_select(db, admin):
     other.refresh_from_db()
     assert admin.first_name == f"{admin.username}!"
     assert other.first_name == "otro!"
+
+
+def test_a_prepared_instance_reads_back_what_the_orm_gives(db, vet_owner, admin):
+    """select_related objects, annotations and converted field values (dates,
+    instants, booleans, UUIDs) are those of the ORM's own read, for each
+    call's own id."""
+    from django.db.models import Count
+
+    from patolab.core.prepared import prepared_instance
+    from patolab.notifications.tests.factories import make_received_protocol
+    from patolab.protocols.models import Protocol, ProtocolStatusHistory
+
+    protocols = [make_received_protocol(vet_owner) for _ in range(2)]
+    for to_status in ("received", "processing"):
+        ProtocolStatusHistory.objects.create(
+            protocol=protocols[0], from_status="submitted", to_status=to_status
+        )
+
+    def queryset(pk):
+        return (
+            Protocol.objects.select_related("veterinarian", "veterinarian__user")
+            .annotate(changes=Count("history"))
+            .filter(pk=pk)
+        )
+
+    for protocol, changes in zip(protocols, (2, 0), strict=True):
+        got = prepared_instance(
+            "test.prepared.instance",
+            lambda marks: queryset(marks["pk"]),
+            pk=protocol.pk,
+        )
+        expected = queryset(protocol.pk).get()
+        assert got is not None
+        assert got.pk == protocol.pk
+        for field in Protocol._meta.concrete_fields:
+            assert getattr(got, field.attname) == getattr(expected, field.attname)
+        assert got.changes == expected.changes == changes
+        assert Protocol.veterinarian.is_cached(got)
+        assert got.veterinarian.user.username == expected.veterinarian.user.username
+    assert (
+        prepared_instance(
+            "test.prepared.instance", lambda marks: queryset(marks["pk"]), pk=-1
+        )
+        is None
+    )
