@@ -501,28 +501,6 @@ def _protocol_admits_report_sent(*, protocol: Protocol, user: User | None) -> st
     return str(status)
 
 
-def _protocol_to_report_sent(
-    *, protocol: Protocol, user: User | None, report: Report
-) -> None:
-    from patolab.protocols.services import protocol_transition
-
-    status = _protocol_admits_report_sent(protocol=protocol, user=user)
-    if status == ProtocolStatus.REPORT_SENT:
-        return
-    current = protocol
-    start = PROTOCOL_PATH.index(ProtocolStatus(status))
-    for step in PROTOCOL_PATH[start + 1 :]:
-        note = (
-            _("Informe v%(version)s finalizado y enviado.")
-            % {"version": report.version}
-            if step == ProtocolStatus.REPORT_SENT
-            else _("Avance automático al finalizar el informe.")
-        )
-        current = protocol_transition(
-            protocol=current, to_status=step, user=user, note=note
-        ) or Protocol.objects.get(pk=current.pk)
-
-
 def report_finalize_execute(
     *, report_id: int, user_id: int | None = None
 ) -> dict[str, Any]:
@@ -538,8 +516,9 @@ def report_finalize_execute(
        rolls it all back). A crash before the commit leaves nothing but an
        unrecorded file; the rerun starts over.
     3. in a second transaction, while the e-mail is already on its way: move
-       the protocol to `report_sent` (its status history and audit entries
-       are most of a finalization's writes; the vet need not wait for them).
+       the protocol to `report_sent` (`protocol_advance`: its status history
+       and audit entries are most of a finalization's writes; the vet need
+       not wait for them).
        A crash between the two commits leaves a sent report on a protocol
        not yet moved: the job is still running, and its rerun skips steps 1
        and 2 (all recorded) and moves the protocol.
@@ -550,6 +529,7 @@ def report_finalize_execute(
     worker keeps that window away from the PDF workers.
     """
     from patolab.notifications import emails
+    from patolab.protocols.services import protocol_advance
 
     report = _load(report_id)
     if report.status == ReportStatus.DRAFT:
@@ -607,8 +587,15 @@ def report_finalize_execute(
             filename=report_download_name(report),
             sha256=pdf.sha256,
         )
-    with transaction.atomic():
-        _protocol_to_report_sent(protocol=report.protocol, user=user, report=report)
+    protocol_advance(
+        protocol=report.protocol,
+        path=PROTOCOL_PATH,
+        user=user,
+        note_for=lambda step: _("Informe v%(version)s finalizado y enviado.")
+        % {"version": report.version}
+        if step == ProtocolStatus.REPORT_SENT
+        else _("Avance automático al finalizar el informe."),
+    )
     return {
         "report_id": report.pk,
         "sha256": pdf.sha256,

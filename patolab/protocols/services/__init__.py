@@ -16,6 +16,7 @@ from .reception import (
 from .slip import protocol_slip_get_or_start
 from .status import (
     TRANSITIONS,
+    protocol_advance,
     protocol_allowed_transitions,
     protocol_can_transition,
     protocol_transition,
@@ -34,6 +35,7 @@ __all__ = [
     "SUBMISSION_FIELDS",
     "TRANSITIONS",
     "counter_next",
+    "protocol_advance",
     "protocol_allowed_transitions",
     "protocol_bulk_status_run",
     "protocol_bulk_status_start",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -57,6 +58,45 @@ def protocol_transition(
         )
     # Lock the row and work on fresh data: the caller's instance may be stale.
     locked = Protocol.objects.select_for_update().get(pk=protocol.pk)
+    _step(protocol, locked=locked, to_status=to_status, user=user, note=note)
+    return protocol
+
+
+def protocol_advance(
+    *,
+    protocol: Protocol,
+    path: Sequence[str],
+    user: Any,
+    note_for: Callable[[str], str],
+) -> None:
+    """Walk `protocol` along `path` (statuses in lifecycle order) from its
+    current status to the path's last, in one transaction of its own: one
+    locked read, then each step as `protocol_transition` makes it (one
+    history row per step, noted `note_for(step)`). At the last status
+    already: nothing. From a status off the path, the state machine is asked
+    for the direct move to the last one (and refuses it with its message)."""
+    with transaction.atomic():
+        locked = Protocol.objects.select_for_update().get(pk=protocol.pk)
+        target = path[-1]
+        if locked.status == target:
+            return
+        steps = (
+            path[path.index(locked.status) + 1 :]
+            if locked.status in path
+            else (target,)
+        )
+        for step in steps:
+            _step(
+                protocol, locked=locked, to_status=step, user=user, note=note_for(step)
+            )
+            locked.status = step
+
+
+def _step(
+    protocol: Protocol, *, locked: Protocol, to_status: str, user: Any, note: str
+) -> None:
+    """One move of a locked protocol (`locked` is its row as read under the
+    lock), written through the caller's instance `protocol`."""
     from_status = locked.status
     if to_status not in TRANSITIONS.get(from_status, frozenset()):
         raise InvalidTransition(
@@ -87,4 +127,3 @@ def protocol_transition(
         changed_by=user if getattr(user, "is_authenticated", False) else None,
         note=note,
     )
-    return protocol

@@ -402,3 +402,53 @@ def test_manual_change_to_rejected_uses_the_note_as_reason(vet_owner, technician
         notify=False,
     )
     assert changed.rejection_reason == "Sin identificación"
+
+
+PATH_TO_SENT = (S.RECEIVED, S.PROCESSING, S.READY, S.REPORT_SENT)
+
+
+def test_advance_walks_the_path_one_history_row_per_step(vet_owner, technician):
+    from patolab.protocols.services import protocol_advance
+
+    protocol = make_received(vet_owner, technician)
+    history = ProtocolStatusHistory.objects.filter(protocol=protocol)
+    before = history.count()  # submission and reception
+    protocol_advance(
+        protocol=protocol,
+        path=PATH_TO_SENT,
+        user=technician,
+        note_for=lambda step: f"paso {step}",
+    )
+    fresh = Protocol.objects.get(pk=protocol.pk)
+    assert fresh.status == S.REPORT_SENT
+    assert fresh.report_sent_at is not None
+    steps = list(
+        ProtocolStatusHistory.objects.filter(protocol=protocol, note__startswith="paso")
+        .order_by("pk")
+        .values_list("from_status", "to_status", "note", "changed_by")
+    )
+    assert steps == [
+        (S.RECEIVED, S.PROCESSING, "paso processing", technician.pk),
+        (S.PROCESSING, S.READY, "paso ready", technician.pk),
+        (S.READY, S.REPORT_SENT, "paso report_sent", technician.pk),
+    ]
+    # At the end of the path already: nothing more is written.
+    protocol_advance(
+        protocol=protocol, path=PATH_TO_SENT, user=technician, note_for=str
+    )
+    assert history.count() == before + len(steps)
+
+
+def test_advance_from_off_the_path_is_refused_and_changes_nothing(
+    vet_owner, technician
+):
+    from patolab.protocols.services import protocol_advance
+
+    protocol = make_protocol(vet_owner)
+    assert protocol.status == S.SUBMITTED
+    before = snapshot(protocol)
+    with pytest.raises(InvalidTransition, match="Informe enviado"):
+        protocol_advance(
+            protocol=protocol, path=PATH_TO_SENT, user=technician, note_for=str
+        )
+    assert snapshot(protocol) == before

@@ -185,7 +185,7 @@ def test_a_crash_between_the_two_commits_is_completed_by_the_rerun(
     """The e-mail leaves on the first commit; the protocol moves in the
     second. A run that dies in between leaves a sent report on a protocol
     not yet moved, and its rerun moves it without a second PDF or e-mail."""
-    from patolab.reports import services
+    from patolab.protocols import services
 
     report_request_finalize(report=draft_report, user=pathologist)
 
@@ -193,7 +193,7 @@ def test_a_crash_between_the_two_commits_is_completed_by_the_rerun(
         raise RuntimeError("worker died")
 
     with monkeypatch.context() as patched:
-        patched.setattr(services, "_protocol_to_report_sent", crash)
+        patched.setattr(services, "protocol_advance", crash)
         with pytest.raises(RuntimeError):
             report_finalize_execute(report_id=draft_report.pk, user_id=pathologist.pk)
     draft_report.refresh_from_db()
