@@ -3,9 +3,12 @@
 - **Connections are kept.** Django opens a connection per message (TCP,
   EHLO, STARTTLS and AUTH, then QUIT): a round trip or five on every e-mail.
   Here a finished connection goes back to a small per-process pool and the
-  next message takes it after a NOOP proves it alive (a connection that fails
-  the NOOP, or sat idle longer than `EMAIL_POOL_IDLE_SECONDS`, is dropped and
-  a new one opened). A connection that saw an error is never reused. Each
+  next message takes it; after more than `CHECK_AFTER_SECONDS` idle, only
+  once a NOOP proves it alive (a connection that fails the NOOP, or sat idle
+  longer than `EMAIL_POOL_IDLE_SECONDS`, is dropped and a new one opened). A
+  connection that saw an error is never reused. Should the server close a
+  connection within that second after all, the message fails before it is
+  sent, as a transient error, and is retried on a new connection. Each
   message is still one SMTP transaction, so idempotency and the delivery
   bookkeeping in `services.py` are unchanged.
 - **The message is written in one piece.** The standard generator writes a
@@ -31,6 +34,8 @@ from django.core.mail.message import EmailMessage, sanitize_address
 
 # At most this many idle connections per server are kept by one process.
 POOL_SIZE = 8
+# A connection idle longer than this is checked with a NOOP before its reuse.
+CHECK_AFTER_SECONDS = 1.0
 
 
 class _WholeTextGenerator(BytesGenerator):
@@ -69,6 +74,7 @@ class _Pool:
         """The most recently returned live connection for `key`, or None."""
         stale: list[smtplib.SMTP] = []
         found = None
+        idle = 0.0
         with self.lock:
             if self.pid != os.getpid():
                 self.pid, self.idle = os.getpid(), {}
@@ -76,13 +82,14 @@ class _Pool:
             now = time.monotonic()
             while entries and found is None:
                 connection, since = entries.pop()
-                if now - since <= max_idle:
+                idle = now - since
+                if idle <= max_idle:
                     found = connection
                 else:
                     stale.append(connection)
         for connection in stale:
             _drop(connection)
-        if found is not None and not _alive(found):
+        if found is not None and idle > CHECK_AFTER_SECONDS and not _alive(found):
             _drop(found)
             return None
         return found

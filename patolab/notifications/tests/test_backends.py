@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.mail import EmailMultiAlternatives, get_connection
 
+from patolab.notifications import backends
 from patolab.notifications.backends import POOL, message_bytes
 
 from .smtp import ScriptedSmtp
@@ -52,10 +53,28 @@ def test_one_connection_serves_consecutive_messages(scripted_smtp: ScriptedSmtp)
     assert attachment.get_payload(decode=True) == bytes(range(256)) * 200
 
 
-def test_a_dead_kept_connection_is_replaced(scripted_smtp: ScriptedSmtp):
+def test_a_dead_kept_connection_is_replaced(scripted_smtp: ScriptedSmtp, monkeypatch):
+    monkeypatch.setattr(backends, "CHECK_AFTER_SECONDS", 0.0)
     assert _message("Antes").send() == 1
     scripted_smtp.stop()
     scripted_smtp.start()  # same port: the kept connection is gone
+    assert _message("Luego").send() == 1
+    assert [m["Subject"] for m in scripted_smtp.messages] == ["Antes", "Luego"]
+
+
+def test_a_connection_closed_within_the_second_fails_before_sending_and_is_dropped(
+    scripted_smtp: ScriptedSmtp,
+):
+    """Reused without a NOOP: the message fails (a transient error for the
+    delivery service, which retries), nothing was sent, the next one goes
+    through a new connection."""
+    import smtplib
+
+    assert _message("Antes").send() == 1
+    scripted_smtp.stop()
+    scripted_smtp.start()
+    with pytest.raises((smtplib.SMTPServerDisconnected, OSError)):
+        _message("Perdido").send()
     assert _message("Luego").send() == 1
     assert [m["Subject"] for m in scripted_smtp.messages] == ["Antes", "Luego"]
 
