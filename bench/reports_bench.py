@@ -199,9 +199,8 @@ def bench_throughput(world: World) -> None:
     from patolab.reports.jobs import REPORT_DOCUMENT
     from patolab.reports.models import Report
     from patolab.reports.pdf import render_report
-    from patolab.reports.services import report_pdf_store
-
     from patolab.reports.services import _load as job_load
+    from patolab.reports.services import report_pdf_store
 
     ids = [world.draft().pk for _ in range(THROUGHPUT_N)]
     # Per worker process: set up like a pool process (fonts warm, what is
