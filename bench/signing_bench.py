@@ -162,7 +162,7 @@ def main() -> None:
     settings.SIGNING_PKCS12_FILE = str(ecdsa_pkcs12(folder))
     settings.SIGNING_PASSPHRASE = ""
     signing_identity.cache_clear()
-    measure(unsigned, "ECDSA P-256, not PDF/A")
+    measure(unsigned, "ECDSA P-256, see README on ECDSA")
 
 
 if __name__ == "__main__":
