@@ -128,6 +128,9 @@ class _InstancePlan:
     compiler: Any
     init_list: tuple[str, ...]
     populators: tuple[Any, ...]
+    # Position -> (converters, expression) of the columns that need one
+    # (none on PostgreSQL for most models), worked out once.
+    converters: dict[int, Any]
 
 
 def prepared_instance(
@@ -151,7 +154,9 @@ def prepared_instance(
     if not rows:
         return None
     compiler = plan.compiler
-    (row,) = compiler.results_iter([rows])
+    row = rows[0]
+    if plan.converters:
+        (row,) = compiler.apply_converters([row], plan.converters)
     start, end = (
         compiler.klass_info["select_fields"][0],
         compiler.klass_info["select_fields"][-1] + 1,
@@ -177,6 +182,8 @@ def _compile_instance(
     except EmptyResultSet:
         return _EMPTY
     select, klass_info = compiler.select, compiler.klass_info
+    if compiler.has_composite_fields([s[0] for s in select]):
+        raise TypeError("prepared_instance: composite primary keys are not supported")
     fields = klass_info["select_fields"]
     return _InstancePlan(
         sql=sql,
@@ -189,6 +196,9 @@ def _compile_instance(
         ),
         # (django-stubs describe the Django 6 signature, with a fetch mode.)
         populators=tuple(get_related_populators(klass_info, select, queryset.db)),  # type: ignore[call-arg]
+        converters=compiler.get_converters(
+            [s[0] for s in select[: compiler.col_count]]
+        ),
     )
 
 
