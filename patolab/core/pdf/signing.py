@@ -428,7 +428,9 @@ def sign_pdf(
         new_id=secrets.token_hex(16).encode(),
     )
     # The signature's hole: its /Contents hex string, brackets included.
-    start = out.index(b"/Contents <", out.index(b"%d 0 obj\n" % signature)) + 10
+    # (Searched from the update on: the original bytes cannot match.)
+    update = out.index(b"\n%d 0 obj\n" % signature, len(revision.data) - 1)
+    start = out.index(b"/Contents <", update) + 10
     end = start + reserve + 2
     ranges = b"0 %d %d %d" % (start, end, len(out) - end)
     at = out.index(b"/ByteRange [", start - 200) + len(b"/ByteRange [")
