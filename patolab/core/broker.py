@@ -43,6 +43,7 @@ import os
 import socket
 import tempfile
 import time
+from functools import cache
 from json import dumps, loads
 from pathlib import Path
 from queue import Empty
@@ -171,6 +172,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+@cache
 def wake_folder(broker: str) -> Path:
     """Where the consumers of the broker database `broker` keep their wake-up
     sockets (a short path: Unix socket paths are limited to ~100 bytes)."""
@@ -245,27 +247,32 @@ class Transport(_StockTransport):  # type: ignore[misc]
                     pass
 
     def _wake_socket(self) -> socket.socket | None:
-        if self._waker is not None and self._waker_pid == os.getpid():
+        """This process's wake-up socket, made on first use; None (plain
+        sleeps) where none can be made, which is not tried again."""
+        if self._waker_pid == os.getpid():
             return self._waker
+        self._waker, self._waker_pid = None, os.getpid()
         if not hasattr(socket, "AF_UNIX"):
             return None
         folder = wake_folder(self.client.hostname)
         path = folder / f"{os.getpid()}-{id(self):x}"
+        waker = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
             folder.mkdir(mode=0o700, exist_ok=True)
-            waker = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             waker.bind(str(path))
             waker.setblocking(False)
         except OSError:
+            waker.close()
             return None
-        self._waker, self._waker_pid = waker, os.getpid()
+        self._waker = waker
         return waker
 
     def close_connection(self, connection: Any) -> None:
-        waker, self._waker = self._waker, None
-        if waker is not None and self._waker_pid == os.getpid():
+        waker, mine = self._waker, self._waker_pid == os.getpid()
+        self._waker, self._waker_pid = None, 0  # made anew if used again
+        if waker is not None and mine:
             path = Path(waker.getsockname())
             with contextlib.suppress(OSError):
                 path.unlink()
