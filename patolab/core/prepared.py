@@ -126,6 +126,8 @@ class _InstancePlan:
     # The compiler that wrote the SQL: it knows the select list, how each
     # column converts and which model each column range instantiates.
     compiler: Any
+    # The model's own columns in the row, and their attribute names.
+    columns: slice
     init_list: tuple[str, ...]
     populators: tuple[Any, ...]
     # Position -> (converters, expression) of the columns that need one
@@ -157,12 +159,8 @@ def prepared_instance(
     row = rows[0]
     if plan.converters:
         (row,) = compiler.apply_converters([row], plan.converters)
-    start, end = (
-        compiler.klass_info["select_fields"][0],
-        compiler.klass_info["select_fields"][-1] + 1,
-    )
     obj: M = compiler.klass_info["model"].from_db(
-        plan.using, plan.init_list, row[start:end]
+        plan.using, plan.init_list, row[plan.columns]
     )
     for populator in plan.populators:
         populator.populate(row, obj)
@@ -185,15 +183,15 @@ def _compile_instance(
     if compiler.has_composite_fields([s[0] for s in select]):
         raise TypeError("prepared_instance: composite primary keys are not supported")
     fields = klass_info["select_fields"]
+    columns = slice(fields[0], fields[-1] + 1)
     return _InstancePlan(
         sql=sql,
         slots=_slots(marks, params),
         params=tuple(params),
         using=queryset.db,
         compiler=compiler,
-        init_list=tuple(
-            f[0].target.attname for f in select[fields[0] : fields[-1] + 1]
-        ),
+        columns=columns,
+        init_list=tuple(f[0].target.attname for f in select[columns]),
         # (django-stubs describe the Django 6 signature, with a fetch mode.)
         populators=tuple(get_related_populators(klass_info, select, queryset.db)),  # type: ignore[call-arg]
         converters=compiler.get_converters(

@@ -157,12 +157,11 @@ class PooledSmtpBackend(EmailBackend):
     def open(self) -> bool | None:
         if self.connection:
             return False
+        self._failed = False
         pooled = POOL.take(self._pool_key(), settings.EMAIL_POOL_IDLE_SECONDS)
         if pooled is not None:
             self.connection = pooled
-            self._failed = False
             return True
-        self._failed = False
         opened: bool | None = super().open()
         return opened
 

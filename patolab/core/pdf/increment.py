@@ -175,7 +175,8 @@ def text_string(value: str) -> bytes:
 
 
 def date_string(moment: datetime) -> bytes:
-    """A PDF date (`D:YYYYMMDDHHmmSS+HH'mm'`) of an aware datetime."""
+    """A PDF date (`D:YYYYMMDDHHmmSS+HH'mm'`); a naive datetime is UTC."""
+    moment = as_aware(moment)
     offset = moment.utcoffset() or timedelta(0)
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"

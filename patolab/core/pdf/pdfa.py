@@ -140,7 +140,7 @@ def info_dictionary(info: DocumentInfo) -> bytes:
             text_string(info.subject),
             text_string(info.creator),
             text_string(PRODUCER),
-            date_string(as_aware(info.created)),
-            date_string(as_aware(info.modified)),
+            date_string(info.created),
+            date_string(info.modified),
         )
     )

@@ -57,7 +57,6 @@ from pyhanko_certvalidator import ValidationContext
 from .increment import (
     UnsupportedPdf,
     append_update,
-    as_aware,
     date_string,
     read_revision,
     text_string,
@@ -94,7 +93,6 @@ class SigningIdentity:
     """The lab's signing key and certificate chain, loaded once per process."""
 
     key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-    certificate: asn1_x509.Certificate
     # DER parts of every signature, encoded once (asn1crypto copies loaded
     # values as they are): the signing-certificate-v2 signed attribute, the
     # signer identifier and the certificates sent along (the signer's and the
@@ -294,7 +292,6 @@ def _identity_from_settings() -> SigningIdentity:
     reserve = 2 * (certs_size + 2048 + (TIMESTAMP_RESERVE if tsa_url else 0))
     return SigningIdentity(
         key=key,
-        certificate=certificate,
         certificate_attribute=attribute.dump(),
         signer_id=cms.SignerIdentifier(
             name="issuer_and_serial_number",
@@ -402,7 +399,7 @@ def sign_pdf(
         % (
             b" " * BYTE_RANGE_WIDTH,
             b"0" * reserve,
-            date_string(as_aware(info.modified)),
+            date_string(info.modified),
             text_string(identity.subject),
             text_string(reason),
             text_string(contact),
@@ -433,7 +430,7 @@ def sign_pdf(
     start = out.index(b"/Contents <", update) + 10
     end = start + reserve + 2
     ranges = b"0 %d %d %d" % (start, end, len(out) - end)
-    at = out.index(b"/ByteRange [", start - 200) + len(b"/ByteRange [")
+    at = out.index(b"/ByteRange [", update) + len(b"/ByteRange [")
     out[at : at + len(ranges)] = ranges
     digest = hashlib.sha256(out[:start])
     digest.update(out[end:])
